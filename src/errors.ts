@@ -1,0 +1,90 @@
+/**
+ * Every error this package throws or reports is a {@link MesosExecutorError} with a stable
+ * `code`. Branch on `code`, never on the message text. Codes are never reused; a retired
+ * code stays listed in {@link ERROR_CODES} with its description.
+ */
+export const ERROR_CODES = {
+  MPE_ENV_MISSING: 'A required environment variable set by the Mesos agent is missing.',
+  MPE_ENV_INVALID: 'An environment variable set by the Mesos agent is malformed.',
+  MPE_INVALID_OPTION: 'An option passed to a constructor or function is invalid.',
+  MPE_RECORDIO_BAD_HEADER: 'A RecordIO record length prefix is not a decimal number followed by a newline.',
+  MPE_RECORDIO_TOO_LARGE: 'A RecordIO record is larger than the configured maximum.',
+  MPE_RECORDIO_TRUNCATED: 'A RecordIO stream ended in the middle of a record.',
+  MPE_DECODE: 'A protobuf or JSON message could not be decoded.',
+  MPE_ENCODE: 'A message could not be encoded (for example a required field is missing).',
+  MPE_UNSUPPORTED_CONTENT_TYPE: 'A content type other than application/json or application/x-protobuf was requested.',
+  MPE_INVALID_STATUS_UPDATE: 'A status update was rejected before sending (for example TASK_STAGING or no task_id).',
+  MPE_DRIVER_NOT_RUNNING: 'The driver was asked to send or act while it is not running.',
+  MPE_DRIVER_ALREADY_STARTED: 'start() was called on a driver that was already started.',
+  MPE_HTTP_STATUS: 'The agent answered a call with an unexpected HTTP status.',
+  MPE_CONNECTION: 'The connection to the agent failed or was closed.',
+  MPE_HEARTBEAT_TIMEOUT: 'The event stream was silent for longer than the liveness timeout.',
+  MPE_RECOVERY_TIMEOUT: 'The agent could not be reached again within the recovery timeout.',
+  MPE_CALLBACK_FAILED: 'An Executor callback threw or returned a rejected promise.',
+  MPE_OUTBOX_FULL: 'Too many status updates are waiting for acknowledgement.',
+  MPE_AGENT_ERROR: 'The agent (or the driver on its behalf) delivered an ERROR event.',
+  MPE_EXECUTOR_PROCESS: 'The executor process launched by the local agent failed.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Base class of every error of this package. */
+export class MesosExecutorError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The agent's environment is missing a variable or has a malformed one. */
+export class EnvironmentError extends MesosExecutorError {
+  /** The variable at fault, e.g. `MESOS_FRAMEWORK_ID`. */
+  readonly variable: string;
+
+  constructor(code: 'MPE_ENV_MISSING' | 'MPE_ENV_INVALID', variable: string, message: string) {
+    super(code, message);
+    this.variable = variable;
+  }
+}
+
+/** An option given to this package's API is invalid. */
+export class InvalidOptionError extends MesosExecutorError {
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super('MPE_INVALID_OPTION', message);
+    this.option = option;
+  }
+}
+
+/** A RecordIO stream is malformed: the connection carrying it cannot be trusted any more. */
+export class RecordIOError extends MesosExecutorError {
+  constructor(
+    code: 'MPE_RECORDIO_BAD_HEADER' | 'MPE_RECORDIO_TOO_LARGE' | 'MPE_RECORDIO_TRUNCATED',
+    message: string,
+  ) {
+    super(code, message);
+  }
+}
+
+/** A message could not be decoded from or encoded to the wire. */
+export class CodecError extends MesosExecutorError {
+  constructor(code: 'MPE_DECODE' | 'MPE_ENCODE' | 'MPE_UNSUPPORTED_CONTENT_TYPE', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** The agent answered with an HTTP status the protocol does not allow at that point. */
+export class HttpStatusError extends MesosExecutorError {
+  readonly status: number;
+  readonly body: string;
+
+  constructor(status: number, body: string, message: string) {
+    super('MPE_HTTP_STATUS', message);
+    this.status = status;
+    this.body = body;
+  }
+}
