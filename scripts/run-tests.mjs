@@ -1,13 +1,21 @@
 // Runs the compiled test files with Node's test runner. Node 20's `--test` takes no globs,
-// so the files are listed here. An optional argument keeps only files under that folder
-// of dist/test (e.g. `unit`, `integration`).
+// so the files are listed here.
+// Usage: node scripts/run-tests.mjs [--dist DIR] [filter...]
+//   filter: keep only test files whose path (relative to DIR/test) contains one of the words.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const base = join(root, 'dist', 'test', process.argv[2] ?? '');
+const args = process.argv.slice(2);
+let dist = join(root, 'dist');
+const distAt = args.indexOf('--dist');
+if (distAt !== -1) {
+  dist = resolve(root, args[distAt + 1]);
+  args.splice(distAt, 2);
+}
+const base = join(dist, 'test');
 
 function collect(dir) {
   const out = [];
@@ -19,9 +27,9 @@ function collect(dir) {
   return out;
 }
 
-const files = collect(base);
+const files = collect(base).filter((f) => args.length === 0 || args.some((a) => relative(base, f).includes(a)));
 if (files.length === 0) {
-  console.error(`no test files under ${relative(root, base)}`);
+  console.error(`no test files under ${relative(root, base)} match ${args.join(' ') || '(all)'}`);
   process.exit(1);
 }
 const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
