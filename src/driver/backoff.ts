@@ -1,0 +1,204 @@
+// The reconnect policy of a checkpointing executor (PROTOCOL.md §7.4; upstream
+// `src/executor/executor.cpp` `disconnected`, `backoff`, `_recoveryTimeout`): on the first
+// disconnect start ONE recovery deadline, try at once, then keep trying after uniformly random
+// delays in [0, backoffMax] until connected; if the deadline passes first, give up.
+// It knows nothing of HTTP or the driver: time, randomness and the two outcomes are injected.
+import { InvalidOptionError } from '../errors.js';
+
+/** The three timer functions the policy needs; the real one is {@link systemClock}, tests use a fake. */
+export interface Clock {
+  /** Monotonic milliseconds. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/**
+ * Real time, monotonic (`performance.now()`, immune to wall-clock jumps). Timers are not
+ * `unref()`ed on purpose: while the executor is reconnecting they may be all that keeps the
+ * process alive, and exiting then would lose its tasks.
+ */
+export const systemClock: Clock = Object.freeze({
+  now: () => performance.now(),
+  setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
+  clearTimeout: (handle: unknown): void => clearTimeout(handle as ReturnType<typeof setTimeout>),
+});
+
+// Node fires a setTimeout longer than 2^31-1 ms at once; longer waits are re-armed.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** One reconnection attempt, as handed to {@link ReconnectBackoffOptions.attempt}. */
+export interface ReconnectAttempt {
+  /** 1 for the immediate first attempt after a disconnect, then 2, 3, … */
+  readonly number: number;
+  /**
+   * Aborted when this attempt is superseded by the next one (as upstream abandons a stale
+   * connection attempt), when the recovery deadline passes, or on `cancel()`. Not aborted by
+   * `onConnected()`: the attempt that connected stays valid.
+   */
+  readonly signal: AbortSignal;
+}
+
+export interface ReconnectBackoffOptions {
+  /** MESOS_SUBSCRIPTION_BACKOFF_MAX in ms: the upper bound of the random delay between attempts. */
+  readonly backoffMaxMs: number;
+  /** MESOS_RECOVERY_TIMEOUT in ms: how long after the first disconnect to keep trying. */
+  readonly recoveryTimeoutMs: number;
+  /**
+   * Starts one connection attempt and returns at once; report success with `onConnected()`.
+   * A failed attempt needs no report: the next one is already scheduled. Must not throw.
+   */
+  readonly attempt: (attempt: ReconnectAttempt) => void;
+  /** The deadline passed without `onConnected()`: the executor should shut down (upstream injects SHUTDOWN). */
+  readonly onRecoveryTimeout: () => void;
+  /** Default {@link systemClock}. */
+  readonly clock?: Clock;
+  /** Uniform in [0, 1); default `Math.random`. */
+  readonly random?: () => number;
+}
+
+/**
+ * - `idle`: connected, or never disconnected.
+ * - `recovering`: disconnected; attempts are scheduled and the deadline is running.
+ * - `expired`: the deadline passed; `onRecoveryTimeout` was called. Nothing is scheduled.
+ * - `closed`: `cancel()` was called; every later call is ignored.
+ */
+export type ReconnectState = 'idle' | 'recovering' | 'expired' | 'closed';
+
+/**
+ * Drives reconnection for a checkpointing executor. The driver calls `onDisconnected()` only
+ * when the policy applies: checkpointing is on and it had been connected (otherwise §7.4 says
+ * shut down at once, which is the driver's business).
+ */
+export class ReconnectBackoff {
+  readonly #backoffMaxMs: number;
+  readonly #recoveryTimeoutMs: number;
+  readonly #attempt: (attempt: ReconnectAttempt) => void;
+  readonly #onRecoveryTimeout: () => void;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+
+  #state: ReconnectState = 'idle';
+  #deadline: number | null = null;
+  #deadlineTimer: unknown = undefined;
+  #attemptTimer: unknown = undefined;
+  #attempts = 0;
+  #current: AbortController | null = null;
+
+  constructor(options: ReconnectBackoffOptions) {
+    this.#backoffMaxMs = checkMs(options.backoffMaxMs, 'backoffMaxMs');
+    this.#recoveryTimeoutMs = checkMs(options.recoveryTimeoutMs, 'recoveryTimeoutMs');
+    if (typeof options.attempt !== 'function') throw new InvalidOptionError('attempt', 'attempt: expected a function');
+    if (typeof options.onRecoveryTimeout !== 'function') {
+      throw new InvalidOptionError('onRecoveryTimeout', 'onRecoveryTimeout: expected a function');
+    }
+    this.#attempt = options.attempt;
+    this.#onRecoveryTimeout = options.onRecoveryTimeout;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+  }
+
+  get state(): ReconnectState {
+    return this.#state;
+  }
+
+  /** Clock time at which recovery gives up, while recovering; else null. */
+  get deadline(): number | null {
+    return this.#deadline;
+  }
+
+  /** Attempts started since the current disconnect (kept after reconnecting, for logs). */
+  get attempts(): number {
+    return this.#attempts;
+  }
+
+  /**
+   * The connection to the agent was lost. The first call starts the recovery deadline and an
+   * immediate attempt (on a 0 ms timer, so the caller is never re-entered). Calls while already
+   * recovering (an attempt failed) change nothing: the deadline is not restarted.
+   * Returns true if this call started a recovery period.
+   */
+  onDisconnected(): boolean {
+    if (this.#state !== 'idle') return false;
+    this.#state = 'recovering';
+    this.#attempts = 0;
+    this.#deadline = this.#clock.now() + this.#recoveryTimeoutMs;
+    // The immediate attempt is armed before the deadline so that, with a zero timeout, one
+    // attempt still happens first (upstream calls connect() before its timer can fire).
+    this.#scheduleAttempt(0);
+    this.#armDeadline();
+    return true;
+  }
+
+  /** Connected again: stops the attempts and the deadline. Also leaves `expired`. */
+  onConnected(): void {
+    if (this.#state === 'closed') return;
+    this.#stopTimers();
+    this.#current = null;
+    this.#deadline = null;
+    this.#state = 'idle';
+  }
+
+  /** Stops everything for good (the driver is stopping); later calls are ignored. */
+  cancel(): void {
+    if (this.#state === 'closed') return;
+    this.#stopTimers();
+    this.#abortCurrent();
+    this.#deadline = null;
+    this.#state = 'closed';
+  }
+
+  #scheduleAttempt(delayMs: number): void {
+    this.#attemptTimer = this.#clock.setTimeout(() => this.#runAttempt(), Math.min(delayMs, MAX_TIMER_MS));
+  }
+
+  #runAttempt(): void {
+    this.#attemptTimer = undefined;
+    if (this.#state !== 'recovering') return;
+    this.#abortCurrent();
+    const controller = new AbortController();
+    this.#current = controller;
+    this.#attempts += 1;
+    // Scheduled before calling out, so the loop goes on whatever the attempt does.
+    this.#scheduleAttempt(this.#backoffMaxMs * this.#random());
+    this.#attempt({ number: this.#attempts, signal: controller.signal });
+  }
+
+  #armDeadline(): void {
+    const remaining = (this.#deadline ?? 0) - this.#clock.now();
+    this.#deadlineTimer = this.#clock.setTimeout(() => this.#deadlineReached(), Math.max(0, Math.min(remaining, MAX_TIMER_MS)));
+  }
+
+  #deadlineReached(): void {
+    this.#deadlineTimer = undefined;
+    if (this.#state !== 'recovering' || this.#deadline === null) return;
+    if (this.#clock.now() < this.#deadline) {
+      this.#armDeadline(); // a wait longer than one timer allows
+      return;
+    }
+    this.#stopTimers();
+    this.#abortCurrent();
+    this.#deadline = null;
+    this.#state = 'expired';
+    this.#onRecoveryTimeout();
+  }
+
+  #stopTimers(): void {
+    if (this.#attemptTimer !== undefined) this.#clock.clearTimeout(this.#attemptTimer);
+    if (this.#deadlineTimer !== undefined) this.#clock.clearTimeout(this.#deadlineTimer);
+    this.#attemptTimer = undefined;
+    this.#deadlineTimer = undefined;
+  }
+
+  #abortCurrent(): void {
+    this.#current?.abort();
+    this.#current = null;
+  }
+}
+
+function checkMs(value: number, option: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidOptionError(option, `${option}: expected a finite number of milliseconds >= 0, got ${String(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,56 @@
+import type { Status } from '../executor.js';
+import type { AgentInfo, ContainerID, ExecutorInfo, FrameworkInfo, TaskState } from '../proto/types.js';
+
+/** Why the driver considers the agent connection lost. */
+export type DisconnectReason =
+  | 'stream-ended'
+  | 'stream-error'
+  | 'framing-error'
+  | 'decode-error'
+  | 'heartbeat-timeout'
+  | 'not-subscribed';
+
+/**
+ * What the driver reports as it works (eventemitter3). Listeners run synchronously on the
+ * driver's path, so they must be cheap: metrics and logs, nothing else.
+ */
+export interface DriverEvents {
+  /** SUBSCRIBED arrived. `reconnected` is true after a disconnection. */
+  subscribed: (info: {
+    reconnected: boolean;
+    executorInfo: ExecutorInfo;
+    frameworkInfo: FrameworkInfo;
+    agentInfo: AgentInfo;
+    containerId: ContainerID | undefined;
+    /** Unacknowledged updates and tasks the SUBSCRIBE carried. */
+    carriedUpdates: number;
+    carriedTasks: number;
+  }) => void;
+  /** A SUBSCRIBE was sent (first or retry). */
+  subscribing: (info: { attempt: number; carriedUpdates: number; carriedTasks: number }) => void;
+  /** A SUBSCRIBE attempt failed and will be retried (or the driver gives up). */
+  subscribeFailed: (info: { status: number | undefined; message: string; willRetry: boolean }) => void;
+  disconnected: (info: { reason: DisconnectReason; message: string }) => void;
+  /** Any event decoded from the stream, by its type name. */
+  eventReceived: (info: { type: string }) => void;
+  /** An update was recorded in the outbox. */
+  updateRecorded: (info: { taskId: string; state: TaskState | number; uuid: string }) => void;
+  /** The agent accepted an UPDATE call (202). */
+  updateSent: (info: { taskId: string; state: TaskState | number; uuid: string }) => void;
+  /** An UPDATE got a retryable answer (503, 404) or failed to send; it will be retried. */
+  updateRetry: (info: { taskId: string; uuid: string; status: number | undefined }) => void;
+  /** ACKNOWLEDGED removed an update. `latencyMs` counts from when it was recorded. */
+  updateAcknowledged: (info: { taskId: string; state: TaskState | number; uuid: string; latencyMs: number }) => void;
+  /** An Executor callback finished (its promise settled, for async ones). */
+  callbackCompleted: (info: { callback: string; durationMs: number }) => void;
+  /** An Executor callback threw or rejected. The loop went on. */
+  callbackFailed: (info: { callback: string; error: unknown }) => void;
+  /** SHUTDOWN arrived, or the driver injected one (no checkpointing, recovery timeout). */
+  shutdownRequested: (info: { injected: boolean; reason: string; gracePeriodMs: number }) => void;
+  /** The shutdown grace period passed; the driver aborts. A process should exit now. */
+  shutdownGraceExpired: () => void;
+  /** A HEARTBEAT event arrived. */
+  heartbeat: () => void;
+  /** The driver reached a final status. */
+  terminated: (info: { status: Status; reason: string }) => void;
+}

@@ -1,0 +1,195 @@
+import { MesosExecutorError } from '../errors.js';
+import type { CallUpdate, TaskInfo, TaskStatus } from '../proto/types.js';
+
+/** Where an update is on its way to the agent. */
+export type UpdatePhase =
+  /** Recorded, not yet handed to the agent. */
+  | 'queued'
+  /** An UPDATE call carrying it is in flight. */
+  | 'sending'
+  /** The agent has it (202, or it was carried by a SUBSCRIBE); waiting for ACKNOWLEDGED. */
+  | 'accepted';
+
+export interface OutboxEntry {
+  readonly uuidKey: string;
+  readonly taskId: string;
+  readonly update: CallUpdate;
+  readonly bytes: number;
+  phase: UpdatePhase;
+  /** performance.now() when the update was recorded. */
+  readonly recordedAt: number;
+  /** performance.now() when the agent last accepted it (202 or SUBSCRIBE). */
+  acceptedAt: number;
+}
+
+export interface OutboxLimits {
+  /** Most updates held while unacknowledged. */
+  readonly maxUpdates: number;
+  /** Most bytes of status data and messages held while unacknowledged. */
+  readonly maxBytes: number;
+}
+
+/** The key of a 16-byte uuid: its hex form. */
+export function uuidKey(uuid: Uint8Array): string {
+  return Buffer.from(uuid.buffer, uuid.byteOffset, uuid.byteLength).toString('hex');
+}
+
+/**
+ * The unacknowledged-update store (what upstream's executors keep in a map keyed by uuid)
+ * plus the unacknowledged tasks (launched, no update of theirs acknowledged yet).
+ *
+ * Updates of one task leave in the order they were recorded: only the oldest not-yet-accepted
+ * update of a task may be in flight, so a retried or failed call can never let a later state
+ * overtake an earlier one. Both sets shrink only on ACKNOWLEDGED, so memory is bounded by
+ * the limits, which `record` enforces.
+ */
+export class Outbox {
+  private readonly limits: OutboxLimits;
+  /** Insertion order is creation order: SUBSCRIBE lists them in that order. */
+  private readonly entries = new Map<string, OutboxEntry>();
+  /** Per task, its entries not yet accepted, oldest first. */
+  private readonly unsentByTask = new Map<string, OutboxEntry[]>();
+  private readonly tasks = new Map<string, TaskInfo>();
+  private heldBytes = 0;
+
+  constructor(limits: OutboxLimits) {
+    this.limits = limits;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  get unacknowledgedTaskCount(): number {
+    return this.tasks.size;
+  }
+
+  /** Remembers a launched task until one of its updates is acknowledged. */
+  addTask(task: TaskInfo): void {
+    this.tasks.set(task.task_id.value, task);
+  }
+
+  /** Records an update; throws MPE_OUTBOX_FULL rather than grow past the limits. */
+  record(status: TaskStatus & { uuid: Uint8Array }): OutboxEntry {
+    const bytes = (status.data?.byteLength ?? 0) + (status.message?.length ?? 0);
+    if (this.entries.size >= this.limits.maxUpdates || this.heldBytes + bytes > this.limits.maxBytes) {
+      throw new MesosExecutorError(
+        'MPE_OUTBOX_FULL',
+        `cannot record an update for task ${status.task_id.value}: ${this.entries.size} updates ` +
+          `(${this.heldBytes} bytes) await acknowledgement; limits are ${this.limits.maxUpdates} ` +
+          `updates and ${this.limits.maxBytes} bytes`,
+      );
+    }
+    const entry: OutboxEntry = {
+      uuidKey: uuidKey(status.uuid),
+      taskId: status.task_id.value,
+      update: { status },
+      bytes,
+      phase: 'queued',
+      recordedAt: performance.now(),
+      acceptedAt: 0,
+    };
+    this.entries.set(entry.uuidKey, entry);
+    this.heldBytes += bytes;
+    const queue = this.unsentByTask.get(entry.taskId);
+    if (queue === undefined) this.unsentByTask.set(entry.taskId, [entry]);
+    else queue.push(entry);
+    return entry;
+  }
+
+  /**
+   * The entries that may be sent now: for each task, its oldest unaccepted entry, if it is
+   * not already in flight. Marks them `sending`.
+   */
+  takeSendable(): OutboxEntry[] {
+    const out: OutboxEntry[] = [];
+    for (const queue of this.unsentByTask.values()) {
+      const head = queue[0]!;
+      if (head.phase === 'queued') {
+        head.phase = 'sending';
+        out.push(head);
+      }
+    }
+    return out;
+  }
+
+  /** Like takeSendable, for one task (after its previous update was accepted). */
+  takeSendableFor(taskId: string): OutboxEntry | undefined {
+    const head = this.unsentByTask.get(taskId)?.[0];
+    if (head === undefined || head.phase !== 'queued') return undefined;
+    head.phase = 'sending';
+    return head;
+  }
+
+  /** The agent answered 202 (or took the update in a SUBSCRIBE). */
+  markAccepted(entry: OutboxEntry, now = performance.now()): void {
+    if (entry.phase === 'accepted') return;
+    entry.phase = 'accepted';
+    entry.acceptedAt = now;
+    const queue = this.unsentByTask.get(entry.taskId);
+    if (queue === undefined) return;
+    const at = queue.indexOf(entry);
+    if (at !== -1) queue.splice(at, 1);
+    if (queue.length === 0) this.unsentByTask.delete(entry.taskId);
+  }
+
+  /** A send failed in a way that will be retried: the entry goes back to `queued`. */
+  markUnsent(entry: OutboxEntry): void {
+    if (entry.phase === 'sending') entry.phase = 'queued';
+  }
+
+  /**
+   * What a (re)SUBSCRIBE carries: every unacknowledged update, oldest first, and every
+   * unacknowledged task. The agent replays the updates before it answers SUBSCRIBED.
+   */
+  snapshotForSubscribe(): { updates: CallUpdate[]; tasks: TaskInfo[]; entries: OutboxEntry[] } {
+    const entries = [...this.entries.values()];
+    return {
+      updates: entries.map((e) => e.update),
+      tasks: [...this.tasks.values()],
+      entries,
+    };
+  }
+
+  /**
+   * SUBSCRIBED arrived: the agent has replayed what the SUBSCRIBE carried. Those entries are
+   * accepted and must not be sent again as UPDATEs (upstream's recommendation, PROTOCOL.md §7.2).
+   */
+  acceptCarried(entries: OutboxEntry[], now = performance.now()): void {
+    for (const entry of entries) {
+      if (this.entries.get(entry.uuidKey) === entry) this.markAccepted(entry, now);
+    }
+  }
+
+  /**
+   * ACKNOWLEDGED: removes the update and marks its task acknowledged. Returns the entry, or
+   * undefined for an unknown uuid (a duplicate ACK after a replay).
+   */
+  acknowledge(taskId: string, uuid: Uint8Array): OutboxEntry | undefined {
+    this.tasks.delete(taskId);
+    const key = uuidKey(uuid);
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    this.entries.delete(key);
+    this.heldBytes -= entry.bytes;
+    if (entry.phase !== 'accepted') this.markAccepted(entry);
+    return entry;
+  }
+
+  /** Forgets everything (a driver stopped without failover). */
+  clear(): void {
+    this.entries.clear();
+    this.unsentByTask.clear();
+    this.tasks.clear();
+    this.heldBytes = 0;
+  }
+
+  /** Every entry still held, oldest first (for inspection and tests). */
+  list(): OutboxEntry[] {
+    return [...this.entries.values()];
+  }
+}

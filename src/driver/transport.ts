@@ -1,0 +1,211 @@
+import { Client } from 'undici';
+import type { Readable } from 'node:stream';
+import { MesosExecutorError } from '../errors.js';
+import type { ContentType } from '../protocol/codec.js';
+import type { TlsOptions } from './tls.js';
+
+/** Receives the bytes of a SUBSCRIBE response body as they arrive. */
+export interface StreamHandlers {
+  onData(chunk: Uint8Array): void;
+  /** The agent ended the stream (it closes the old stream when we resubscribe, or it went away). */
+  onEnd(): void;
+  onError(error: Error): void;
+}
+
+/** An open SUBSCRIBE response: 200 and a RecordIO body. */
+export interface EventStream {
+  readonly contentType: string | undefined;
+  /** Starts delivering body bytes. Call once. */
+  start(handlers: StreamHandlers): void;
+  /** Closes the connection under the stream. Idempotent; no handler is called afterwards. */
+  close(): void;
+}
+
+export type SubscribeResult =
+  | { readonly ok: true; readonly stream: EventStream }
+  | { readonly ok: false; readonly status: number; readonly body: string };
+
+export interface CallResult {
+  readonly status: number;
+  readonly body: string;
+}
+
+/**
+ * The driver's view of the agent: a SUBSCRIBE on a connection of its own, kept open, and
+ * every other call on a second keep-alive connection (PROTOCOL.md §2.1: a streaming response
+ * holds up every later response on its connection). Connection failures reject with
+ * MPE_CONNECTION; HTTP statuses are returned, not thrown.
+ */
+export interface AgentTransport {
+  subscribe(body: Uint8Array, contentType: ContentType): Promise<SubscribeResult>;
+  /**
+   * Sends a non-SUBSCRIBE call. `idempotent` allows pipelining it behind other calls on the
+   * same connection: true for UPDATEs, whose retries the agent deduplicates by uuid.
+   */
+  call(body: Uint8Array, contentType: ContentType, idempotent: boolean): Promise<CallResult>;
+  /** Closes both connections. */
+  close(): Promise<void>;
+}
+
+export interface HttpTransportOptions {
+  /** `http://host:port` or `https://host:port`; for a Unix socket, `http://localhost`. */
+  readonly origin: string;
+  /** The request path, e.g. `/slave(1)/api/v1/executor`. */
+  readonly path: string;
+  /** A Unix domain socket to connect through instead of TCP. */
+  readonly socketPath?: string;
+  /** TLS settings for https. */
+  readonly tls?: TlsOptions;
+  /** Returns the `Authorization` header value, if any. A function, so the token is never a plain property. */
+  readonly authorization?: () => string | undefined;
+  /** Calls pipelined on the call connection at most (1 = wait for each answer). */
+  readonly pipelining: number;
+  /** Milliseconds to wait for response headers before failing a call. */
+  readonly headersTimeoutMs: number;
+}
+
+/** The real transport: two undici clients, one per connection. */
+export class HttpAgentTransport implements AgentTransport {
+  private readonly options: HttpTransportOptions;
+  private callClient: Client | undefined;
+  private subscribeClient: Client | undefined;
+
+  constructor(options: HttpTransportOptions) {
+    this.options = options;
+  }
+
+  private newClient(pipelining: number, streaming: boolean): Client {
+    const { origin, socketPath, tls, headersTimeoutMs } = this.options;
+    return new Client(origin, {
+      pipelining,
+      // The event stream may be silent for 30 minutes (the agent's heartbeat interval): the
+      // driver's own watchdog decides when silence means a dead connection.
+      bodyTimeout: streaming ? 0 : headersTimeoutMs,
+      headersTimeout: headersTimeoutMs,
+      keepAliveTimeout: 60_000,
+      ...(socketPath !== undefined ? { socketPath } : {}),
+      connect: {
+        keepAlive: true,
+        keepAliveInitialDelay: 10_000,
+        ...(tls ?? {}),
+      },
+    });
+  }
+
+  private headers(contentType: ContentType): Record<string, string> {
+    // The reference library sends Accept equal to its Content-Type on every call.
+    const headers: Record<string, string> = { 'content-type': contentType, accept: contentType };
+    const authorization = this.options.authorization?.();
+    if (authorization !== undefined) headers.authorization = authorization;
+    return headers;
+  }
+
+  async subscribe(body: Uint8Array, contentType: ContentType): Promise<SubscribeResult> {
+    // A fresh connection per SUBSCRIBE: the previous stream's connection is dead or about to be
+    // closed by the agent.
+    const previous = this.subscribeClient;
+    this.subscribeClient = undefined;
+    if (previous !== undefined) void previous.destroy().catch(() => {});
+    const client = this.newClient(1, true);
+    this.subscribeClient = client;
+    let response;
+    try {
+      response = await client.request({
+        path: this.options.path,
+        method: 'POST',
+        headers: this.headers(contentType),
+        body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+      });
+    } catch (error) {
+      void client.destroy().catch(() => {});
+      throw connectionError('SUBSCRIBE', error);
+    }
+    if (response.statusCode !== 200) {
+      const text = await response.body.text().catch(() => '');
+      void client.destroy().catch(() => {});
+      return { ok: false, status: response.statusCode, body: text };
+    }
+    const header = response.headers['content-type'];
+    return {
+      ok: true,
+      stream: new UndiciEventStream(client, response.body, Array.isArray(header) ? header[0] : header),
+    };
+  }
+
+  async call(body: Uint8Array, contentType: ContentType, idempotent: boolean): Promise<CallResult> {
+    let client = this.callClient;
+    if (client === undefined || client.destroyed || client.closed) {
+      client = this.newClient(this.options.pipelining, false);
+      this.callClient = client;
+    }
+    try {
+      const response = await client.request({
+        path: this.options.path,
+        method: 'POST',
+        headers: this.headers(contentType),
+        body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+        idempotent,
+        blocking: false,
+      });
+      const text = await response.body.text();
+      return { status: response.statusCode, body: text };
+    } catch (error) {
+      // A broken call connection is replaced on the next call.
+      if (this.callClient === client) {
+        this.callClient = undefined;
+        void client.destroy().catch(() => {});
+      }
+      throw connectionError('call', error);
+    }
+  }
+
+  async close(): Promise<void> {
+    const clients = [this.callClient, this.subscribeClient];
+    this.callClient = undefined;
+    this.subscribeClient = undefined;
+    await Promise.all(clients.map((c) => c?.destroy().catch(() => {})));
+  }
+}
+
+class UndiciEventStream implements EventStream {
+  readonly contentType: string | undefined;
+  private readonly client: Client;
+  private readonly body: Readable;
+  private closed = false;
+
+  constructor(client: Client, body: Readable, contentType: string | undefined) {
+    this.client = client;
+    this.body = body;
+    this.contentType = contentType;
+  }
+
+  start(handlers: StreamHandlers): void {
+    this.body.on('data', (chunk: Buffer) => {
+      if (!this.closed) handlers.onData(chunk);
+    });
+    this.body.once('end', () => {
+      if (!this.closed) {
+        this.closed = true;
+        handlers.onEnd();
+      }
+    });
+    this.body.once('error', (error: Error) => {
+      if (!this.closed) {
+        this.closed = true;
+        handlers.onError(error);
+      }
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.body.destroy();
+    void this.client.destroy().catch(() => {});
+  }
+}
+
+function connectionError(what: string, cause: unknown): MesosExecutorError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new MesosExecutorError('MPE_CONNECTION', `${what} failed: ${reason}`, { cause });
+}
