@@ -118,14 +118,22 @@ export interface ExecutorDriver {
    * Sends a status update reliably: the driver fills in `uuid`, `timestamp`, `source` and
    * `executor_id`, records the update, and keeps it until the agent acknowledges it (it is
    * carried in every later SUBSCRIBE until then). Updates of one task are sent in order.
-   * While disconnected the update is queued, not refused. Throws MPE_INVALID_STATUS_UPDATE for
-   * TASK_STAGING or a status without `task_id`, MPE_DRIVER_NOT_RUNNING after stop/abort, and
-   * MPE_OUTBOX_FULL when too many updates await acknowledgement.
+   * While disconnected the update is queued, not refused. Returns the driver's status (an
+   * update given to a driver that is not running is dropped and that status returned, as in
+   * the classic driver). Throws MPE_INVALID_STATUS_UPDATE for TASK_STAGING, an unknown state or
+   * a status without `task_id`, and MPE_OUTBOX_FULL when too many updates await acknowledgement.
    */
   sendStatusUpdate(status: StatusUpdateInput): Status;
 
   /** Sends opaque data to the scheduler (best effort, like upstream). */
   sendFrameworkMessage(data: Uint8Array): Status;
+
+  /**
+   * Not in the classic API. Resolves true once every status update sent so far has been
+   * acknowledged by the agent, false after `timeoutMs`. Wait for it before exiting: when an
+   * executor exits, the agent fails every task whose terminal update it has not acknowledged.
+   */
+  awaitAcknowledgements(timeoutMs: number): Promise<boolean>;
 }
 
 /**

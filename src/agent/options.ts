@@ -1,0 +1,316 @@
+// LocalAgent options: validated once at construction, then resolved into a deeply frozen config
+// that the rest of the agent trusts (STYLE.md practices 1 and 2).
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { InvalidOptionError } from '../errors.js';
+import type { ContentType } from '../protocol/codec.js';
+import { AGENT_DEFAULTS, DEFAULT_AGENT_PID_ID, isValidPidId } from '../protocol/environment.js';
+import type { ExecutorInfo, FrameworkCapabilityType, FrameworkInfo } from '../proto/types.js';
+
+/** Claims an executor token stands for; upstream puts them in a JWT (`fid`, `eid`, `cid`). */
+export interface ExecutorClaims {
+  readonly fid?: string;
+  readonly eid?: string;
+  readonly cid?: string;
+}
+
+/**
+ * What to do with launched tasks still in TASK_STAGING (in the agent's view) that a SUBSCRIBE
+ * does not list in `unacknowledged_tasks`:
+ * - `'always'`: upstream (`Slave::subscribe` checks on every SUBSCRIBE): such a task's LAUNCH
+ *   never reached the executor, so it becomes TASK_LOST / TASK_DROPPED;
+ * - `'after-restart'`: only on the first SUBSCRIBE after {@link LocalAgent.restart}.
+ */
+export type UnlistedTaskRule = 'always' | 'after-restart';
+
+export interface LocalAgentOptions {
+  /** Address to bind. Default `127.0.0.1`. */
+  host?: string;
+  /** Port to bind; 0 (default) picks a free one. */
+  port?: number;
+  /** The agent's libprocess process id, the first part of `MESOS_SLAVE_PID`. Default `slave(1)`. */
+  pidId?: string;
+  /** `AgentID.value`. Default: a fresh `<uuid>-S0`. */
+  agentId?: string;
+  /** `AgentInfo.hostname`. Default: `host`. */
+  hostname?: string;
+  /**
+   * The framework. Defaults: `user` the current OS user, `name` `local-framework`, `id` a fresh
+   * `<uuid>-0000`, `checkpoint` true (so an executor reconnects across {@link LocalAgent.restart}).
+   */
+  frameworkInfo?: Partial<FrameworkInfo>;
+  /** Shorthand: adds the PARTITION_AWARE capability (agent-made DROPPED/GONE instead of LOST). */
+  partitionAware?: boolean;
+  /** Shorthand: adds the TASK_KILLING_STATE capability. */
+  taskKillingState?: boolean;
+  /** The executor. Defaults: `executor_id` {@link executorId}, `framework_id` the framework's, `name`. */
+  executorInfo?: Partial<ExecutorInfo>;
+  /** `ExecutorID.value`; ignored when `executorInfo.executor_id` is given. Default `mesos-pool-executor`. */
+  executorId?: string;
+  /** `ContainerID.value` of the first executor run. Default: a fresh UUID. */
+  containerId?: string;
+  /** Call encodings accepted (others get 415) and offered for the event stream. Default: both. */
+  contentTypes?: readonly ContentType[];
+  /** HEARTBEAT event interval; the first comes one interval after SUBSCRIBED. Default 30 minutes, as upstream. */
+  heartbeatIntervalMs?: number;
+  /**
+   * Turns on executor authentication: every request must carry `Authorization: Bearer <token>`.
+   * The token is opaque (upstream uses a JWT, which executors never look into): it stands for the
+   * claims of the current executor run (fid, eid, cid) and is written to
+   * `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`.
+   */
+  authToken?: string;
+  /** More accepted tokens with the claims they stand for (to provoke 403 claim mismatches). */
+  extraAuthTokens?: Readonly<Record<string, ExecutorClaims>>;
+  /** `MESOS_RECOVERY_TIMEOUT` (when checkpointing). Default 15 minutes. */
+  recoveryTimeoutMs?: number;
+  /** `MESOS_SUBSCRIPTION_BACKOFF_MAX` (when checkpointing). Default 2 seconds. */
+  subscriptionBackoffMaxMs?: number;
+  /**
+   * `--executor_shutdown_grace_period`: time between SHUTDOWN and killing the executor, and
+   * `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD`. `executorInfo.shutdown_grace_period` wins. Default 5 s.
+   */
+  shutdownGracePeriodMs?: number;
+  /** The executor's sandbox (MESOS_DIRECTORY, MESOS_SANDBOX, default cwd). Default: a temp dir made by start() and removed by stop(). */
+  sandboxDir?: string;
+  /** Operator variables (`--executor_environment_variables`), overridden by the MESOS_* ones. */
+  extraEnvironment?: Readonly<Record<string, string>>;
+  /** Keep every call in {@link LocalAgent.calls}. Default true; turn off for benchmarks. */
+  recordCalls?: boolean;
+  /** Keep each task's accepted statuses and TaskInfo. Default: same as `recordCalls`. */
+  recordStatuses?: boolean;
+  /** See {@link UnlistedTaskRule}. Default `'always'` (upstream). */
+  unlistedStagingTasks?: UnlistedTaskRule;
+  /** Largest request body accepted, in bytes (larger: 413 and the connection closed). Default 64 MiB. */
+  maxBodyBytes?: number;
+}
+
+/** The resolved, frozen configuration. */
+export interface AgentConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly pidId: string;
+  readonly agentId: string;
+  readonly hostname: string;
+  readonly frameworkInfo: Readonly<FrameworkInfo> & { readonly id: { readonly value: string } };
+  readonly partitionAware: boolean;
+  readonly executorInfo: Readonly<ExecutorInfo>;
+  readonly executorId: string;
+  readonly frameworkId: string;
+  readonly containerId: string;
+  readonly contentTypes: readonly ContentType[];
+  readonly heartbeatIntervalMs: number;
+  readonly authToken: string | undefined;
+  readonly extraAuthTokens: Readonly<Record<string, ExecutorClaims>>;
+  readonly recoveryTimeoutMs: number;
+  readonly subscriptionBackoffMaxMs: number;
+  readonly shutdownGracePeriodMs: number;
+  readonly sandboxDir: string | undefined;
+  readonly extraEnvironment: Readonly<Record<string, string>>;
+  readonly recordCalls: boolean;
+  readonly recordStatuses: boolean;
+  readonly unlistedStagingTasks: UnlistedTaskRule;
+  readonly maxBodyBytes: number;
+}
+
+const ALL_CONTENT_TYPES: readonly ContentType[] = ['application/json', 'application/x-protobuf'];
+// setTimeout's limit; a longer heartbeat interval would fire at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Fresh defaults each time: no shared mutable default objects. */
+function defaults() {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    pidId: DEFAULT_AGENT_PID_ID,
+    heartbeatIntervalMs: 30 * 60_000,
+    recoveryTimeoutMs: AGENT_DEFAULTS.recoveryTimeoutMs,
+    subscriptionBackoffMaxMs: AGENT_DEFAULTS.subscriptionBackoffMaxMs,
+    shutdownGracePeriodMs: AGENT_DEFAULTS.shutdownGracePeriodMs,
+    maxBodyBytes: 64 * 1024 * 1024,
+  };
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    // No passwd entry (some containers): fall back like a shell would.
+    return process.env['USER'] ?? 'root';
+  }
+}
+
+/** Validates `options`, fills in defaults and returns a deeply frozen config. Throws InvalidOptionError. */
+export function resolveAgentOptions(options: LocalAgentOptions = {}): AgentConfig {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('options', `options: expected an object, got ${options === null ? 'null' : typeof options}`);
+  }
+  const d = defaults();
+  const host = optString(options.host, 'host') ?? d.host;
+  const port = optInteger(options.port, 'port', 0, 65535) ?? d.port;
+  const pidId = optString(options.pidId, 'pidId') ?? d.pidId;
+  if (!isValidPidId(pidId)) {
+    throw new InvalidOptionError('pidId', `pidId: expected a libprocess process id such as "slave(1)", got ${JSON.stringify(pidId)}`);
+  }
+  const agentId = optString(options.agentId, 'agentId') ?? `${randomUUID()}-S0`;
+  const hostname = optString(options.hostname, 'hostname') ?? host;
+
+  // Cloned so that freezing the config never freezes the caller's objects.
+  const fi = structuredClone(optObject(options.frameworkInfo, 'frameworkInfo') ?? {});
+  const frameworkId = optString(fi.id?.value, 'frameworkInfo.id.value') ?? `${randomUUID()}-0000`;
+  const capabilities = [...(fi.capabilities ?? [])];
+  const partitionAware = optBoolean(options.partitionAware, 'partitionAware') ?? false;
+  const addCapability = (type: FrameworkCapabilityType): void => {
+    if (!capabilities.some((c) => c.type === type)) capabilities.push({ type });
+  };
+  if (partitionAware) addCapability('PARTITION_AWARE');
+  if (optBoolean(options.taskKillingState, 'taskKillingState') === true) addCapability('TASK_KILLING_STATE');
+  const frameworkInfo = {
+    ...fi,
+    user: optString(fi.user, 'frameworkInfo.user') ?? currentUser(),
+    name: optString(fi.name, 'frameworkInfo.name') ?? 'local-framework',
+    id: { value: frameworkId },
+    checkpoint: optBoolean(fi.checkpoint, 'frameworkInfo.checkpoint') ?? true,
+    ...(capabilities.length > 0 ? { capabilities } : {}),
+  };
+
+  const ei = structuredClone(optObject(options.executorInfo, 'executorInfo') ?? {});
+  const executorId =
+    optString(ei.executor_id?.value, 'executorInfo.executor_id.value') ??
+    optString(options.executorId, 'executorId') ??
+    'mesos-pool-executor';
+  const executorInfo: ExecutorInfo = {
+    ...ei,
+    executor_id: { value: executorId },
+    framework_id: { value: frameworkId },
+    name: ei.name ?? 'mesos-pool-executor (local agent)',
+  };
+
+  let shutdownGracePeriodMs = optNonNegative(options.shutdownGracePeriodMs, 'shutdownGracePeriodMs') ?? d.shutdownGracePeriodMs;
+  if (ei.shutdown_grace_period !== undefined) {
+    // ExecutorInfo.shutdown_grace_period wins over the agent flag (src/slave/slave.cpp).
+    const ns = Number(ei.shutdown_grace_period.nanoseconds);
+    if (!Number.isFinite(ns) || ns < 0) {
+      throw new InvalidOptionError(
+        'executorInfo.shutdown_grace_period',
+        `executorInfo.shutdown_grace_period.nanoseconds: expected a non-negative number, got ${String(ei.shutdown_grace_period.nanoseconds)}`,
+      );
+    }
+    shutdownGracePeriodMs = ns / 1e6;
+  }
+
+  const contentTypes = options.contentTypes === undefined ? ALL_CONTENT_TYPES : [...options.contentTypes];
+  if (!Array.isArray(contentTypes) || contentTypes.length === 0 || contentTypes.some((t) => !ALL_CONTENT_TYPES.includes(t))) {
+    throw new InvalidOptionError(
+      'contentTypes',
+      `contentTypes: expected a non-empty list of ${ALL_CONTENT_TYPES.map((t) => `'${t}'`).join(' and ')}, got ${JSON.stringify(options.contentTypes)}`,
+    );
+  }
+
+  const heartbeatIntervalMs = optInteger(options.heartbeatIntervalMs, 'heartbeatIntervalMs', 1, MAX_TIMER_MS) ?? d.heartbeatIntervalMs;
+  const authToken = optString(options.authToken, 'authToken');
+  const extraAuthTokens = optObject(options.extraAuthTokens, 'extraAuthTokens') ?? {};
+  for (const [token, claims] of Object.entries(extraAuthTokens)) {
+    if (token === '' || /\s/.test(token)) {
+      throw new InvalidOptionError('extraAuthTokens', 'extraAuthTokens: a token must be non-empty and contain no whitespace');
+    }
+    optObject(claims, 'extraAuthTokens[…]');
+  }
+  if (authToken !== undefined && /\s/.test(authToken)) {
+    // A token with a space could never be sent as `Bearer <token>` (the header must be two parts).
+    throw new InvalidOptionError('authToken', 'authToken: expected a token without whitespace');
+  }
+
+  const recordCalls = optBoolean(options.recordCalls, 'recordCalls') ?? true;
+  const recordStatuses = optBoolean(options.recordStatuses, 'recordStatuses') ?? recordCalls;
+  const rule = options.unlistedStagingTasks ?? 'always';
+  if (rule !== 'always' && rule !== 'after-restart') {
+    throw new InvalidOptionError('unlistedStagingTasks', `unlistedStagingTasks: expected 'always' or 'after-restart', got ${JSON.stringify(rule)}`);
+  }
+  const extraEnvironment = optObject(options.extraEnvironment, 'extraEnvironment') ?? {};
+  for (const [name, value] of Object.entries(extraEnvironment)) {
+    if (typeof value !== 'string') {
+      throw new InvalidOptionError('extraEnvironment', `extraEnvironment.${name}: expected a string, got ${typeof value}`);
+    }
+  }
+
+  return deepFreeze({
+    host,
+    port,
+    pidId,
+    agentId,
+    hostname,
+    frameworkInfo,
+    partitionAware: capabilities.some((c) => c.type === 'PARTITION_AWARE'),
+    executorInfo,
+    executorId,
+    frameworkId,
+    containerId: optString(options.containerId, 'containerId') ?? randomUUID(),
+    contentTypes,
+    heartbeatIntervalMs,
+    authToken,
+    extraAuthTokens: { ...extraAuthTokens },
+    recoveryTimeoutMs: optNonNegative(options.recoveryTimeoutMs, 'recoveryTimeoutMs') ?? d.recoveryTimeoutMs,
+    subscriptionBackoffMaxMs: optNonNegative(options.subscriptionBackoffMaxMs, 'subscriptionBackoffMaxMs') ?? d.subscriptionBackoffMaxMs,
+    shutdownGracePeriodMs,
+    sandboxDir: optString(options.sandboxDir, 'sandboxDir'),
+    extraEnvironment: { ...extraEnvironment },
+    recordCalls,
+    recordStatuses,
+    unlistedStagingTasks: rule,
+    maxBodyBytes: optInteger(options.maxBodyBytes, 'maxBodyBytes', 1, Number.MAX_SAFE_INTEGER) ?? d.maxBodyBytes,
+  });
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return typeof value;
+}
+
+function optString(value: unknown, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') {
+    throw new InvalidOptionError(option, `${option}: expected a non-empty string, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function optBoolean(value: unknown, option: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw new InvalidOptionError(option, `${option}: expected a boolean, got ${describe(value)}`);
+  return value;
+}
+
+function optInteger(value: unknown, option: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(option, `${option}: expected an integer from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function optNonNegative(value: unknown, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidOptionError(option, `${option}: expected a finite number of milliseconds >= 0, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function optObject<T>(value: T | undefined, option: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidOptionError(option, `${option}: expected an object, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value) && !ArrayBuffer.isView(value)) {
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,99 @@
+import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { Outbox, uuidKey } from '../../src/driver/outbox.js';
+import { MesosExecutorError } from '../../src/errors.js';
+import type { TaskState, TaskStatus } from '../../src/proto/types.js';
+
+function status(task: string, state: TaskState, data?: Uint8Array): TaskStatus & { uuid: Uint8Array } {
+  return { task_id: { value: task }, state, uuid: randomBytes(16), ...(data ? { data } : {}) };
+}
+
+const limits = { maxUpdates: 100, maxBytes: 1 << 20 };
+
+describe('Outbox', () => {
+  it('lets only the oldest unaccepted update of a task be in flight', () => {
+    const box = new Outbox(limits);
+    const a1 = box.record(status('a', 'TASK_STARTING'));
+    const a2 = box.record(status('a', 'TASK_RUNNING'));
+    const b1 = box.record(status('b', 'TASK_STARTING'));
+    assert.deepEqual(box.takeSendable(), [a1, b1]);
+    assert.deepEqual(box.takeSendable(), [], 'heads already in flight');
+    assert.equal(box.takeSendableFor('a'), undefined);
+    box.markAccepted(a1);
+    assert.equal(box.takeSendableFor('a'), a2);
+    assert.equal(a2.phase, 'sending');
+  });
+
+  it('puts a failed send back at the head of its task, ahead of later updates', () => {
+    const box = new Outbox(limits);
+    const a1 = box.record(status('a', 'TASK_STARTING'));
+    box.record(status('a', 'TASK_FINISHED'));
+    assert.equal(box.takeSendableFor('a'), a1);
+    box.markUnsent(a1);
+    assert.equal(box.takeSendableFor('a'), a1, 'the same update is retried first');
+  });
+
+  it('carries every update in creation order and every unacknowledged task in a SUBSCRIBE', () => {
+    const box = new Outbox(limits);
+    box.addTask({ name: 'a', task_id: { value: 'a' }, agent_id: { value: 'S0' } });
+    box.addTask({ name: 'b', task_id: { value: 'b' }, agent_id: { value: 'S0' } });
+    const u = [box.record(status('a', 'TASK_STARTING')), box.record(status('b', 'TASK_STARTING')), box.record(status('a', 'TASK_RUNNING'))];
+    const snap = box.snapshotForSubscribe();
+    assert.deepEqual(snap.updates, u.map((e) => e.update));
+    assert.deepEqual(snap.tasks.map((t) => t.task_id.value), ['a', 'b']);
+    box.acceptCarried(snap.entries);
+    assert.ok(u.every((e) => e.phase === 'accepted'));
+    assert.deepEqual(box.takeSendable(), [], 'carried updates are not sent again');
+  });
+
+  it('an update recorded after the snapshot is still sent after SUBSCRIBED', () => {
+    const box = new Outbox(limits);
+    const first = box.record(status('a', 'TASK_RUNNING'));
+    const snap = box.snapshotForSubscribe();
+    const later = box.record(status('a', 'TASK_FINISHED'));
+    box.acceptCarried(snap.entries);
+    assert.equal(first.phase, 'accepted');
+    assert.deepEqual(box.takeSendable(), [later]);
+  });
+
+  it('ACKNOWLEDGED removes the update and the task; an unknown uuid is ignored', () => {
+    const box = new Outbox(limits);
+    box.addTask({ name: 'a', task_id: { value: 'a' }, agent_id: { value: 'S0' } });
+    const e = box.record(status('a', 'TASK_RUNNING', new Uint8Array(10)));
+    assert.equal(box.bytes, 10);
+    assert.equal(box.acknowledge('a', randomBytes(16)), undefined);
+    assert.equal(box.unacknowledgedTaskCount, 0, 'any ack for the task marks it acknowledged');
+    assert.equal(box.size, 1);
+    assert.equal(box.acknowledge('a', e.update.status.uuid!), e);
+    assert.equal(box.size, 0);
+    assert.equal(box.bytes, 0);
+  });
+
+  it('an ACK for an update still in flight frees the next update of its task', () => {
+    const box = new Outbox(limits);
+    const a1 = box.record(status('a', 'TASK_RUNNING'));
+    const a2 = box.record(status('a', 'TASK_FINISHED'));
+    box.takeSendableFor('a');
+    box.acknowledge('a', a1.update.status.uuid!);
+    assert.equal(box.takeSendableFor('a'), a2);
+    box.markUnsent(a1); // the late failure of the acknowledged call changes nothing
+    assert.equal(box.size, 1);
+  });
+
+  it('refuses to grow past its limits with MPE_OUTBOX_FULL, and accepts again after ACKs', () => {
+    const box = new Outbox({ maxUpdates: 2, maxBytes: 100 });
+    const e = box.record(status('a', 'TASK_RUNNING'));
+    box.record(status('b', 'TASK_RUNNING'));
+    assert.throws(() => box.record(status('c', 'TASK_RUNNING')), (err: unknown) => err instanceof MesosExecutorError && err.code === 'MPE_OUTBOX_FULL');
+    box.acknowledge('a', e.update.status.uuid!);
+    box.record(status('c', 'TASK_RUNNING'));
+    const bytes = new Outbox({ maxUpdates: 10, maxBytes: 100 });
+    assert.throws(() => bytes.record(status('a', 'TASK_FINISHED', new Uint8Array(101))), /limits/);
+  });
+
+  it('keys uuids by their hex form, whatever the view', () => {
+    const raw = randomBytes(32);
+    assert.equal(uuidKey(raw.subarray(8, 24)), raw.subarray(8, 24).toString('hex'));
+  });
+});
