@@ -4,25 +4,9 @@
 // delays in [0, backoffMax] until connected; if the deadline passes first, give up.
 // It knows nothing of HTTP or the driver: time, randomness and the two outcomes are injected.
 import { InvalidOptionError } from '../errors.js';
+import { systemClock, type Clock } from './clock.js';
 
-/** The three timer functions the policy needs; the real one is {@link systemClock}, tests use a fake. */
-export interface Clock {
-  /** Monotonic milliseconds. */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/**
- * Real time, monotonic (`performance.now()`, immune to wall-clock jumps). Timers are not
- * `unref()`ed on purpose: while the executor is reconnecting they may be all that keeps the
- * process alive, and exiting then would lose its tasks.
- */
-export const systemClock: Clock = Object.freeze({
-  now: () => performance.now(),
-  setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
-  clearTimeout: (handle: unknown): void => clearTimeout(handle as ReturnType<typeof setTimeout>),
-});
+export type { Clock };
 
 // Node fires a setTimeout longer than 2^31-1 ms at once; longer waits are re-armed.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -51,7 +35,7 @@ export interface ReconnectBackoffOptions {
   readonly attempt: (attempt: ReconnectAttempt) => void;
   /** The deadline passed without `onConnected()`: the executor should shut down (upstream injects SHUTDOWN). */
   readonly onRecoveryTimeout: () => void;
-  /** Default {@link systemClock}. */
+  /** Default {@link systemClock} (timers not unref'd: while reconnecting they may be all that keeps the process alive). */
   readonly clock?: Clock;
   /** Uniform in [0, 1); default `Math.random`. */
   readonly random?: () => number;

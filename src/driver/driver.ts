@@ -21,7 +21,7 @@ import type { DisconnectReason, DriverEvents } from './events.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { SerialLoop } from './serial-loop.js';
 import { HttpAgentTransport, type AgentTransport, type EventStream } from './transport.js';
-import { realTimers, type Timers } from './timers.js';
+import { systemClock, type Clock } from './clock.js';
 import { LivenessWatchdog } from './watchdog.js';
 
 const TASK_STATES: ReadonlySet<string> = new Set<TaskState>([
@@ -53,7 +53,7 @@ export interface MesosExecutorDriverOptions {
   logger?: Logger;
   /** Replaces the HTTP transport (tests, custom transports). */
   transport?: AgentTransport;
-  timers?: Timers;
+  timers?: Clock;
   /** Uniform [0, 1) source for backoff jitter. */
   random?: () => number;
   /**
@@ -147,7 +147,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
   private readonly executor: Executor;
   private readonly options: ResolvedOptions;
   private readonly logger: Logger;
-  private readonly timers: Timers;
+  private readonly timers: Clock;
   private readonly transport: AgentTransport;
   private readonly codec: Codec;
   private readonly outbox: Outbox;
@@ -187,7 +187,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
     this.executor = executor;
     this.options = resolveOptions(options);
     this.logger = options.logger ?? silentLogger;
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? systemClock;
     this.environment = options.environment ?? readExecutorEnvironment(options.env ?? process.env);
     this.codec = codecFor(this.options.contentType);
     this.streamCodec = this.codec;

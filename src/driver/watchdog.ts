@@ -1,4 +1,4 @@
-import type { Timers } from './timers.js';
+import type { Clock } from './clock.js';
 
 /**
  * Notices a half-open event stream: a socket that stays open while the agent is gone sends
@@ -9,14 +9,14 @@ import type { Timers } from './timers.js';
  * second and re-arming a timer per chunk would cost more than the check.
  */
 export class LivenessWatchdog {
-  private readonly timers: Timers;
+  private readonly timers: Clock;
   private readonly timeoutMs: number;
   private readonly onTimeout: () => void;
   private lastActivity = 0;
   private handle: unknown;
   private armed = false;
 
-  constructor(timers: Timers, timeoutMs: number, onTimeout: () => void) {
+  constructor(timers: Clock, timeoutMs: number, onTimeout: () => void) {
     this.timers = timers;
     this.timeoutMs = timeoutMs;
     this.onTimeout = onTimeout;

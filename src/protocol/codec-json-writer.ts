@@ -159,7 +159,6 @@ function formatInt64(v: unknown): string {
   throw new FieldError('expected a 64-bit integer');
 }
 
-// eslint-disable-next-line no-control-regex
 const NEEDS_ESCAPE_FIXUP = /[\u0000-\u001f]/;
 
 /**

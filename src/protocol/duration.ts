@@ -37,7 +37,7 @@ const DURATION_RE = /^([0-9]*\.?[0-9]*)([a-z]*)$/;
 
 /**
  * Parses a stout duration such as `5secs`, `15mins`, `1.025mins` or `100ms`.
- * Returns milliseconds, truncated to whole nanoseconds as stout does (`static_cast<int64_t>`).
+ * Returns milliseconds, rounded to whole nanoseconds (stout keeps int64 nanoseconds).
  */
 export function tryParseDuration(text: string): DurationParseResult {
   const match = DURATION_RE.exec(text);
@@ -57,7 +57,9 @@ export function tryParseDuration(text: string): DurationParseResult {
   if (!Object.hasOwn(NS_PER_UNIT, unit)) {
     return { ok: false, reason: `unknown unit "${unit}": expected one of ns, us, ms, secs, mins, hrs, days, weeks` };
   }
-  const nanos = Math.trunc(Number(number) * NS_PER_UNIT[unit as DurationUnit]);
+  // Rounded to whole nanoseconds. stout truncates instead, which floating-point error turns into
+  // a lost nanosecond (1.025 * 6e10 = 61499999999.99999): `1.025mins` would read as 61499.999999 ms.
+  const nanos = Math.round(Number(number) * NS_PER_UNIT[unit as DurationUnit]);
   if (!Number.isFinite(nanos) || nanos >= INT64_MAX_NS) {
     return { ok: false, reason: 'out of range: a duration must fit in 2^63-1 nanoseconds (about 292 years)' };
   }

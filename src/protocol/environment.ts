@@ -69,7 +69,7 @@ export function parseHostPort(text: string): HostPort | string {
   const match = HOST_PORT_RE.exec(text);
   if (match === null) return 'expected <host>:<port>, e.g. 10.0.0.5:5051 or [::1]:5051';
   const port = Number(match[3]);
-  if (port < 1 || port > 65535) return `port ${match[3]} is not in 1-65535`;
+  if (port < 1 || port > 65535) return `expected a port from 1 to 65535, got ${match[3]}`;
   return { host: match[1] ?? match[2] ?? '', port };
 }
 

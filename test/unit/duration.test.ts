@@ -1,4 +1,4 @@
-import assert from 'node:assert/strict';
+import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { MesosExecutorError } from '../../src/errors.js';
 import { DURATION_UNITS, formatDuration, parseDuration, tryParseDuration } from '../../src/protocol/duration.js';
@@ -26,8 +26,9 @@ describe('tryParseDuration', () => {
     });
   }
 
-  it('truncates to whole nanoseconds, as stout does', () => {
-    assert.deepEqual(tryParseDuration('1.9ns'), { ok: true, ms: 0.000001 });
+  it('rounds to whole nanoseconds (stout keeps int64 nanoseconds)', () => {
+    assert.deepEqual(tryParseDuration('1.9ns'), { ok: true, ms: 0.000002 });
+    assert.deepEqual(tryParseDuration('1.025mins'), { ok: true, ms: 61_500 }); // stout's truncation would lose 1ns
   });
 
   for (const [input, reason] of [
