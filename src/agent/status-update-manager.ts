@@ -101,6 +101,11 @@ export class TaskTable {
     this.#record = recordStatuses;
   }
 
+  /** The tasks by id, in the order they were given (a live, read-only view). */
+  get map(): ReadonlyMap<string, TaskRecord> {
+    return this.#tasks;
+  }
+
   get size(): number {
     return this.#tasks.size;
   }

@@ -2,8 +2,11 @@
  * Plain TypeScript shapes of the Mesos v1 messages an executor touches, as our codec produces
  * and accepts them (both encodings give the same shape):
  * - field names are the proto field names (snake_case), as in Mesos JSON;
- * - enums are their value names (`'TASK_RUNNING'`); an enum number this subset does not know
- *   stays a number;
+ * - enums are their value names (`'TASK_RUNNING'`); a number is also accepted on
+ *   encode (JSON needs one that has a name).
+ *   Decoding follows proto2 (closed enums), as the agent's C++ parser does: an enum number our
+ *   schema does not know leaves the field unset (the protobuf codec keeps it with the unknown
+ *   fields and writes it back on re-encode), and an unknown name in JSON is dropped;
  * - `bytes` fields are `Uint8Array` (a `Buffer` when decoded);
  * - 64-bit integers are `number` when exactly representable, otherwise a decimal `string`;
  * - a field is present only when it was on the wire (proto2 presence). Fields with a declared

@@ -1,0 +1,24 @@
+// The local agent: the agent side of the Mesos v1 executor HTTP API, for tests, benchmarks and
+// the `local` command. Named exports only (STYLE.md practice 13).
+export { LocalAgent } from './local-agent.js';
+export type { GarbageKind, RestartOptions, TaskInput } from './local-agent.js';
+export type { AgentConfig, ExecutorClaims, LocalAgentOptions, UnlistedTaskRule } from './options.js';
+export type {
+  AcknowledgedInfo,
+  AgentCounters,
+  AgentPhase,
+  CallRecord,
+  EventSentInfo,
+  ExecutorState,
+  LocalAgentEvents,
+  StatusUpdateInfo,
+  SubscribedInfo,
+  TaskTerminalInfo,
+  UpdateSource,
+} from './events.js';
+export type { ExecutorExit, ExecutorHandle, LaunchExecutorOptions } from './executor-process.js';
+export type { FaultTarget, RespondStatusOptions } from './faults.js';
+export type { StreamCloseReason } from './event-stream.js';
+export type { TaskPhase, TaskRecord, UpdateOutcome } from './status-update-manager.js';
+export { validateExecutorCall, isValidUuid } from './validation.js';
+export { acceptsMediaType } from './accept.js';
