@@ -27,8 +27,8 @@ export function acceptsMediaType(accept: string | undefined, mediaType: string):
       if (tokens[0]!.toLowerCase() !== wanted) continue;
       const q: string[] = [];
       for (const token of tokens) {
-        // strings::pairs keeps only `key=value` tokens that split into exactly two parts.
-        const pair = token.split('=');
+        // strings::pairs tokenizes (empty parts vanish) and keeps only tokens of exactly two parts.
+        const pair = token.split('=').filter((p) => p !== '');
         if (pair.length === 2 && pair[0] === 'q') q.push(pair[1]!);
       }
       if (q.length !== 1) return true;

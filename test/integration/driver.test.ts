@@ -1,0 +1,340 @@
+// The driver against the LocalAgent over real loopback HTTP, in both encodings: the two sides
+// share only the codec, so a protocol bug on either side shows up here.
+import { strict as assert } from 'node:assert';
+import { after, afterEach, describe, it } from 'node:test';
+import { LocalAgent, type LocalAgentOptions } from '../../src/agent/index.js';
+import { MesosExecutorDriver, type MesosExecutorDriverOptions } from '../../src/driver/driver.js';
+import { Status } from '../../src/executor.js';
+import type { ContentType } from '../../src/protocol/codec.js';
+import { RecordingExecutor, type RecordingExecutorOptions } from '../helpers/recording-executor.js';
+import { waitFor } from '../helpers/wait.js';
+
+const ENCODINGS: ContentType[] = ['application/x-protobuf', 'application/json'];
+
+interface Rig {
+  agent: LocalAgent;
+  driver: MesosExecutorDriver;
+  executor: RecordingExecutor;
+}
+
+const open: Rig[] = [];
+
+async function rig(
+  contentType: ContentType,
+  agentOptions: LocalAgentOptions = {},
+  driverOptions: Partial<MesosExecutorDriverOptions> = {},
+  executorOptions: RecordingExecutorOptions = {},
+): Promise<Rig> {
+  const agent = new LocalAgent({ subscriptionBackoffMaxMs: 50, ...agentOptions });
+  await agent.start();
+  const executor = new RecordingExecutor(executorOptions);
+  const driver = new MesosExecutorDriver(executor, {
+    env: agent.executorEnvironment(),
+    contentType,
+    subscribeRetryIntervalMs: 20,
+    updateRetryIntervalMs: 20,
+    ...driverOptions,
+  });
+  const r = { agent, driver, executor };
+  open.push(r);
+  return r;
+}
+
+async function subscribed(r: Rig): Promise<void> {
+  await r.driver.start();
+  await waitFor(() => r.executor.names().includes('registered'), { what: 'registered' });
+}
+
+afterEach(async () => {
+  for (const r of open.splice(0)) {
+    await r.driver.abort();
+    await r.agent.stop();
+  }
+});
+after(() => {
+  assert.equal(open.length, 0);
+});
+
+for (const contentType of ENCODINGS) {
+  const short = contentType === 'application/json' ? 'json' : 'protobuf';
+
+  describe(`driver ↔ LocalAgent (${short})`, () => {
+    it('subscribes and calls registered with the SUBSCRIBED infos', async () => {
+      const r = await rig(contentType);
+      await subscribed(r);
+      const reg = r.executor.records[0];
+      assert.equal(reg?.callback, 'registered');
+      if (reg?.callback !== 'registered') return;
+      assert.equal(reg.executorInfo.executor_id.value, r.agent.executorId);
+      assert.equal(reg.frameworkInfo.id?.value, r.agent.frameworkId);
+      assert.equal(reg.agentInfo.id?.value, r.agent.agentId);
+      assert.equal(r.driver.status, Status.DRIVER_RUNNING);
+      assert.equal(r.agent.calls.at(-1)?.contentType, contentType);
+    });
+
+    it('launches a task: updates are accepted in order and every one is acknowledged', async () => {
+      const r = await rig(contentType);
+      await subscribed(r);
+      r.agent.launchTask({ task_id: 't1', data: Buffer.from('finish') });
+      await waitFor(() => r.agent.task('t1')?.state === 'TASK_FINISHED', { what: 'TASK_FINISHED' });
+      await waitFor(() => r.driver.unacknowledgedUpdates === 0, { what: 'all updates acknowledged' });
+      const states = r.agent.task('t1')!.statuses.map((s) => s.state);
+      assert.deepEqual(states, ['TASK_RUNNING', 'TASK_FINISHED']);
+      const finished = r.agent.task('t1')!.statuses[1]!;
+      assert.equal(Buffer.from(finished.data!).toString(), 'done t1');
+      assert.equal(finished.source, 'SOURCE_EXECUTOR');
+      assert.equal(finished.executor_id?.value, r.agent.executorId);
+      assert.equal(finished.uuid?.byteLength, 16);
+      assert.equal((finished.uuid![6]! & 0xf0) >> 4, 4, 'uuid is RFC 4122 version 4');
+      assert.equal(r.driver.unacknowledgedTasks, 0);
+    });
+
+    it('kills a task with the KILL event kill policy', async () => {
+      const r = await rig(contentType);
+      await subscribed(r);
+      r.agent.launchTask({ task_id: 'k1', data: Buffer.from('run') });
+      await waitFor(() => r.agent.task('k1')?.state === 'TASK_RUNNING', { what: 'TASK_RUNNING' });
+      r.agent.killTask('k1', { grace_period: { nanoseconds: 500_000_000 } });
+      await waitFor(() => r.agent.task('k1')?.state === 'TASK_KILLED', { what: 'TASK_KILLED' });
+      const kill = r.executor.records.find((x) => x.callback === 'killTask');
+      assert.ok(kill !== undefined && kill.callback === 'killTask');
+      assert.equal(kill.taskId.value, 'k1');
+      assert.equal(Number(kill.killPolicy?.grace_period?.nanoseconds), 500_000_000);
+    });
+
+    it('carries framework messages both ways (binary data intact)', async () => {
+      const r = await rig(contentType);
+      await subscribed(r);
+      const got: Uint8Array[] = [];
+      r.agent.on('frameworkMessage', (data: Uint8Array) => got.push(data));
+      const payload = Buffer.from([0, 1, 0xff, 0x80, 0x41]);
+      r.agent.sendFrameworkMessage(payload);
+      await waitFor(() => got.length === 1, { what: 'the echoed message' });
+      const rec = r.executor.records.find((x) => x.callback === 'frameworkMessage');
+      assert.ok(rec?.callback === 'frameworkMessage');
+      assert.deepEqual(Buffer.from(rec.data), payload);
+      assert.deepEqual(Buffer.from(got[0]!), Buffer.concat([Buffer.from('echo:'), payload]));
+    });
+
+    it('survives an agent restart with unacknowledged updates: resubscribes, nothing lost, nothing duplicated', async () => {
+      const r = await rig(contentType);
+      await subscribed(r);
+      r.agent.launchTask({ task_id: 'r1', data: Buffer.from('run') });
+      await waitFor(() => r.agent.task('r1')?.state === 'TASK_RUNNING', { what: 'TASK_RUNNING' });
+      await waitFor(() => r.driver.unacknowledgedUpdates === 0, { what: 'RUNNING acknowledged' });
+      // The agent swallows ACKs, then restarts: the updates made meanwhile and the ones made
+      // while it is down must all arrive exactly once.
+      r.agent.withholdAcks(true);
+      r.driver.sendStatusUpdate({ task_id: { value: 'r1' }, state: 'TASK_RUNNING', message: 'progress 1' });
+      await waitFor(() => r.agent.task('r1')?.acceptedCount === 2, { what: 'progress 1 accepted' });
+      assert.equal(r.driver.unacknowledgedUpdates, 1);
+      r.agent.withholdAcks(false); // the withheld ACK is lost, as with a crashed agent
+      const restarted = r.agent.restart({ downMs: 150, recoverMs: 100 });
+      await waitFor(() => r.executor.names().includes('disconnected'), { what: 'disconnected' });
+      r.driver.sendStatusUpdate({ task_id: { value: 'r1' }, state: 'TASK_RUNNING', message: 'progress 2' });
+      r.driver.sendStatusUpdate({ task_id: { value: 'r1' }, state: 'TASK_FINISHED', message: 'done' });
+      await restarted;
+      await waitFor(() => r.executor.names().includes('reregistered'), { what: 'reregistered', timeoutMs: 10_000 });
+      await waitFor(() => r.driver.unacknowledgedUpdates === 0, { what: 'all acknowledged after restart' });
+      const messages = r.agent.task('r1')!.statuses.map((s) => `${String(s.state)}:${s.message ?? ''}`);
+      assert.deepEqual(messages, ['TASK_RUNNING:', 'TASK_RUNNING:progress 1', 'TASK_RUNNING:progress 2', 'TASK_FINISHED:done']);
+      assert.ok(r.agent.counters.duplicates >= 1, 'the withheld update was replayed and deduplicated');
+      const resub = r.agent.calls.filter((c) => c.type === 'SUBSCRIBE' && c.status === 200).at(-1)!;
+      assert.equal(resub.call?.subscribe?.unacknowledged_updates?.length, 3);
+      assert.deepEqual(r.executor.names().slice(0, 3), ['registered', 'launchTask', 'disconnected']);
+    });
+
+    it('lists launched-but-unacknowledged tasks on resubscribe, so the agent does not mark them LOST', async () => {
+      const r = await rig(contentType);
+      await subscribed(r);
+      r.agent.withholdAcks(true);
+      r.agent.launchTask({ task_id: 'u1', data: Buffer.from('run') });
+      await waitFor(() => r.agent.task('u1')?.state === 'TASK_RUNNING', { what: 'TASK_RUNNING' });
+      assert.equal(r.driver.unacknowledgedTasks, 1);
+      r.agent.withholdAcks(false); // the withheld ACK is lost, as with a crashed agent
+      await r.agent.restart({ downMs: 50 });
+      await waitFor(() => r.executor.names().includes('reregistered'), { what: 'reregistered', timeoutMs: 10_000 });
+      const resub = r.agent.calls.filter((c) => c.type === 'SUBSCRIBE' && c.status === 200).at(-1)!;
+      assert.deepEqual(resub.call?.subscribe?.unacknowledged_tasks?.map((t) => t.task_id.value), ['u1']);
+      await waitFor(() => r.driver.unacknowledgedTasks === 0, { what: 'task acknowledged' });
+      assert.equal(r.agent.task('u1')?.state, 'TASK_RUNNING');
+    });
+
+    it('retries SUBSCRIBE on 503 and 404, then subscribes', async () => {
+      const r = await rig(contentType);
+      r.agent.respondStatus(404, 1, { calls: 'subscribe' });
+      r.agent.respondStatus(503, 2, { calls: 'subscribe' });
+      await subscribed(r);
+      const statuses = r.agent.calls.filter((c) => c.type === 'SUBSCRIBE').map((c) => c.status);
+      assert.deepEqual(statuses, [404, 503, 503, 200]);
+    });
+
+    it('retries an UPDATE answered 503 without reordering the task\'s updates', async () => {
+      const r = await rig(contentType);
+      await subscribed(r);
+      r.agent.respondStatus(503, 1, { calls: 'update' });
+      r.agent.launchTask({ task_id: 'o1', data: Buffer.from('finish') });
+      await waitFor(() => r.agent.task('o1')?.state === 'TASK_FINISHED', { what: 'TASK_FINISHED' });
+      assert.deepEqual(r.agent.task('o1')!.statuses.map((s) => s.state), ['TASK_RUNNING', 'TASK_FINISHED']);
+      const updates = r.agent.calls.filter((c) => c.type === 'UPDATE').map((c) => c.status);
+      assert.deepEqual(updates, [503, 202, 202]);
+    });
+
+    it('an ERROR event aborts the driver, then calls error, and nothing after it', async () => {
+      const r = await rig(contentType);
+      await subscribed(r);
+      r.agent.sendError('Framework unknown');
+      r.agent.launchTask({ task_id: 'after-error', data: Buffer.from('finish') });
+      assert.equal(await r.driver.join(), Status.DRIVER_ABORTED);
+      await waitFor(() => r.executor.names().includes('error'), { what: 'error callback' });
+      const err = r.executor.records.at(-1);
+      assert.ok(err?.callback === 'error');
+      assert.equal(err.message, 'Framework unknown');
+      assert.ok(!r.executor.names().includes('launchTask'));
+    });
+
+    it('a garbage record on the stream is a disconnection; with checkpointing it resubscribes', async () => {
+      const r = await rig(contentType);
+      await subscribed(r);
+      const disconnected = new Promise<string>((resolve) => r.driver.once('disconnected', (i) => resolve(i.reason)));
+      r.agent.sendGarbage('bad-length');
+      assert.equal(await disconnected, 'framing-error');
+      await waitFor(() => r.executor.names().includes('reregistered'), { what: 'reregistered' });
+    });
+
+    it('an undecodable record is a disconnection too', async () => {
+      const r = await rig(contentType);
+      await subscribed(r);
+      const disconnected = new Promise<string>((resolve) => r.driver.once('disconnected', (i) => resolve(i.reason)));
+      r.agent.sendGarbage('bad-record');
+      assert.equal(await disconnected, 'decode-error');
+      await waitFor(() => r.executor.names().includes('reregistered'), { what: 'reregistered' });
+    });
+
+    it('heartbeats arm the liveness watchdog; a silent stream is then a disconnection', async () => {
+      const r = await rig(contentType, { heartbeatIntervalMs: 40 }, { heartbeatIntervalMs: 40, livenessMultiplier: 3 });
+      let heartbeats = 0;
+      r.driver.on('heartbeat', () => heartbeats++);
+      await subscribed(r);
+      await waitFor(() => heartbeats >= 2, { what: 'two heartbeats' });
+      const disconnected = new Promise<string>((resolve) => r.driver.once('disconnected', (i) => resolve(i.reason)));
+      r.agent.goSilent();
+      assert.equal(await disconnected, 'heartbeat-timeout');
+      await waitFor(() => r.executor.names().includes('reregistered'), { what: 'reregistered after the half-open stream' });
+    });
+
+    it('a slow asynchronous callback does not reorder events', async () => {
+      const r = await rig(contentType, {}, {}, { launchDelayMs: 30 });
+      await subscribed(r);
+      r.agent.launchTask({ task_id: 'a', data: Buffer.from('x') });
+      r.agent.killTask('a');
+      r.agent.launchTask({ task_id: 'b', data: Buffer.from('x') });
+      r.agent.sendFrameworkMessage(Buffer.from('m'));
+      await waitFor(() => r.executor.records.length >= 5, { what: 'four callbacks after registered' });
+      assert.deepEqual(r.executor.names(), ['registered', 'launchTask', 'killTask', 'launchTask', 'frameworkMessage']);
+    });
+
+    it('SHUTDOWN: the executor kills its tasks, waits for the acknowledgements and stops', async () => {
+      const r = await rig(contentType);
+      await subscribed(r);
+      r.agent.launchTask({ task_id: 's1', data: Buffer.from('run') });
+      await waitFor(() => r.agent.task('s1')?.state === 'TASK_RUNNING', { what: 'TASK_RUNNING' });
+      void r.agent.shutdownExecutor();
+      assert.equal(await r.driver.join(), Status.DRIVER_STOPPED);
+      assert.equal(r.agent.task('s1')?.state, 'TASK_KILLED');
+      assert.equal(r.agent.counters.acksSent, r.agent.counters.accepted);
+    });
+  });
+}
+
+describe('driver ↔ LocalAgent: checkpointing and authentication', () => {
+  it('without checkpointing, a lost connection means shutdown', async () => {
+    const r = await rig('application/x-protobuf', { frameworkInfo: { checkpoint: false } });
+    assert.equal(r.driver.environment.checkpoint, false);
+    await subscribed(r);
+    r.agent.dropStream();
+    assert.equal(await r.driver.join(), Status.DRIVER_STOPPED);
+    assert.deepEqual(r.executor.names(), ['registered', 'disconnected', 'shutdown']);
+  });
+
+  it('with checkpointing, gives up and shuts down after the recovery timeout', async () => {
+    const r = await rig('application/x-protobuf', { recoveryTimeoutMs: 300, subscriptionBackoffMaxMs: 50 }, {}, { ackWaitMs: 50 });
+    await subscribed(r);
+    const shutdown = new Promise<{ injected: boolean; reason: string }>((resolve) => r.driver.once('shutdownRequested', resolve));
+    void r.agent.restart({ downMs: 5000 });
+    const info = await shutdown;
+    assert.equal(info.injected, true);
+    assert.match(info.reason, /recovery timeout/);
+    assert.equal(await r.driver.join(), Status.DRIVER_STOPPED);
+    assert.deepEqual(r.executor.names(), ['registered', 'disconnected', 'shutdown']);
+  });
+
+  it('sends the bearer token on every call, and never leaves it in the environment', async () => {
+    const token = 'tok-' + 'x'.repeat(24);
+    const agent = new LocalAgent({ authToken: token });
+    await agent.start();
+    const env: Record<string, string | undefined> = agent.executorEnvironment();
+    assert.equal(env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN, token);
+    const executor = new RecordingExecutor();
+    const driver = new MesosExecutorDriver(executor, { env, subscribeRetryIntervalMs: 20 });
+    open.push({ agent, driver, executor });
+    assert.equal(env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN, undefined, 'erased once read');
+    assert.ok(!JSON.stringify(driver.environment).includes(token));
+    await driver.start();
+    await waitFor(() => executor.names().includes('registered'), { what: 'registered' });
+    agent.launchTask({ task_id: 'auth', data: Buffer.from('finish') });
+    await waitFor(() => agent.task('auth')?.state === 'TASK_FINISHED', { what: 'TASK_FINISHED' });
+    assert.ok(agent.calls.every((c) => c.status !== 401), 'no call was refused');
+  });
+
+  it('a 401 to SUBSCRIBE is fatal: error is called', async () => {
+    const agent = new LocalAgent({ authToken: 'right-token-123456' });
+    await agent.start();
+    const env = { ...agent.executorEnvironment(), MESOS_EXECUTOR_AUTHENTICATION_TOKEN: 'wrong-token-123456' };
+    const executor = new RecordingExecutor();
+    const driver = new MesosExecutorDriver(executor, { env });
+    open.push({ agent, driver, executor });
+    await driver.start();
+    assert.equal(await driver.join(), Status.DRIVER_ABORTED);
+    await waitFor(() => executor.names().includes('error'), { what: 'error' });
+    const err = executor.records.at(-1);
+    assert.ok(err?.callback === 'error');
+    assert.match(err.message, /401/);
+  });
+
+  it('a 400 to an UPDATE is fatal (the agent will never take it); the update stays recorded', async () => {
+    const r = await rig('application/x-protobuf');
+    await subscribed(r);
+    r.agent.respondStatus(400, 1, { calls: 'update' });
+    r.driver.sendStatusUpdate({ task_id: { value: 'nope' }, state: 'TASK_RUNNING' });
+    assert.equal(await r.driver.join(), Status.DRIVER_ABORTED);
+    await waitFor(() => r.executor.names().includes('error'), { what: 'error' });
+    assert.equal(r.driver.unacknowledgedUpdates, 1);
+  });
+
+  it('rejects TASK_STAGING and a status without a task id before anything is sent', async () => {
+    const r = await rig('application/x-protobuf');
+    await subscribed(r);
+    assert.throws(() => r.driver.sendStatusUpdate({ task_id: { value: 't' }, state: 'TASK_STAGING' }), {
+      code: 'MPE_INVALID_STATUS_UPDATE',
+    });
+    assert.throws(() => r.driver.sendStatusUpdate({ task_id: { value: '' }, state: 'TASK_RUNNING' }), {
+      code: 'MPE_INVALID_STATUS_UPDATE',
+    });
+    assert.equal(r.driver.unacknowledgedUpdates, 0);
+  });
+
+  it('queues updates made while disconnected and delivers them with the next SUBSCRIBE', async () => {
+    const r = await rig('application/x-protobuf');
+    await subscribed(r);
+    for (let i = 0; i < 20; i++) r.agent.launchTask({ task_id: `q${i}`, data: Buffer.from('x') });
+    await waitFor(() => r.executor.names().filter((n) => n === 'launchTask').length === 20, { what: '20 launches' });
+    const restarted = r.agent.restart({ downMs: 200 });
+    await waitFor(() => r.executor.names().includes('disconnected'), { what: 'disconnected' });
+    for (let i = 0; i < 20; i++) r.driver.sendStatusUpdate({ task_id: { value: `q${i}` }, state: 'TASK_RUNNING' });
+    assert.equal(r.driver.unacknowledgedUpdates, 20);
+    await restarted;
+    await waitFor(() => r.driver.unacknowledgedUpdates === 0, { what: 'queued updates acknowledged', timeoutMs: 10_000 });
+    assert.equal(r.agent.counters.updatesReplayed, 20);
+  });
+});

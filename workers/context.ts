@@ -1,0 +1,83 @@
+// The JobContext of one task, wired to the task's MessagePort.
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { JobContext } from './job.js';
+import type { MainToWorker, WorkerToMain } from './protocol.js';
+import { encodeJson } from './result.js';
+
+export interface TaskContext {
+  readonly ctx: JobContext;
+  /** True once the main thread asked the job to stop. */
+  readonly aborted: boolean;
+  /** Detaches from the port and closes it: nothing the job does later reaches the main thread. */
+  close(): void;
+}
+
+const encoder = new TextEncoder();
+
+export function createTaskContext(taskId: string, port: MessagePort, maxDataBytes: number): TaskContext {
+  const controller = new AbortController();
+  let closed = false;
+
+  const handle = (message: MainToWorker): void => {
+    if (message.type === 'abort' && !controller.signal.aborted) {
+      controller.abort(new DOMException(message.reason, 'AbortError'));
+    }
+  };
+  const onMessage = (message: MainToWorker): void => handle(message);
+  port.on('message', onMessage);
+
+  // A job in a synchronous loop never yields to the event loop, so the 'message' listener
+  // cannot run: take pending messages off the port directly.
+  const poll = (): boolean => {
+    if (!controller.signal.aborted && !closed) {
+      for (let entry = receiveMessageOnPort(port); entry !== undefined; entry = receiveMessageOnPort(port)) {
+        handle(entry.message as MainToWorker);
+      }
+    }
+    return controller.signal.aborted;
+  };
+
+  const post = (message: WorkerToMain): void => {
+    if (!closed) port.postMessage(message);
+  };
+
+  const ctx: JobContext = Object.freeze({
+    taskId,
+    signal: controller.signal,
+    get aborted(): boolean {
+      return poll();
+    },
+    throwIfAborted(): void {
+      if (poll()) controller.signal.throwIfAborted();
+    },
+    progress(message: string, data?: unknown): void {
+      if (typeof message !== 'string') throw new TypeError(`ctx.progress: message must be a string, got ${typeof message}`);
+      if (data === undefined) {
+        post({ type: 'progress', message });
+        return;
+      }
+      const encoded = encodeJson(data, maxDataBytes, 'progress data');
+      if (!encoded.ok) throw new TypeError(`ctx.progress: ${encoded.message}`);
+      post({ type: 'progress', message, data: encoded.json });
+    },
+    sendFrameworkMessage(data: Uint8Array | string): void {
+      if (typeof data === 'string') data = encoder.encode(data);
+      else if (!(data instanceof Uint8Array)) throw new TypeError('ctx.sendFrameworkMessage: data must be a Uint8Array or a string');
+      post({ type: 'frameworkMessage', data });
+    },
+  });
+
+  return {
+    ctx,
+    get aborted(): boolean {
+      return poll();
+    },
+    close(): void {
+      if (closed) return;
+      poll();
+      closed = true;
+      port.off('message', onMessage);
+      port.close();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The piscina worker entry (compiled to dist/workers/worker.js). It loads the registered job
+ * modules ONCE, at module evaluation (top-level await), so piscina reports the worker ready
+ * only after they are loaded; a module that fails to load is remembered and reported by the
+ * describe handshake and by every run, instead of crashing the thread in a respawn loop.
+ *
+ * This file only computes: it never imports the driver, the agent or metrics.
+ */
+import { threadId, workerData } from 'node:worker_threads';
+import { createTaskContext } from './context.js';
+import * as builtinJobs from './jobs/index.js';
+import type { DescribeResponse, RunRequest, RunResponse, WorkerRequest, WorkerResponse, WorkerStartup } from './protocol.js';
+import { loadJobRegistry, type RegisteredJob } from './registry.js';
+import { encodeJson } from './result.js';
+
+function readStartup(data: unknown): WorkerStartup {
+  const startup = (data ?? {}) as Partial<WorkerStartup>;
+  return {
+    builtinJobs: startup.builtinJobs !== false,
+    jobModules: Array.isArray(startup.jobModules) ? startup.jobModules.filter((u): u is string => typeof u === 'string') : [],
+  };
+}
+
+const startup = readStartup(workerData);
+let registry: Map<string, RegisteredJob> | undefined;
+let loadError: string | undefined;
+try {
+  registry = await loadJobRegistry(startup.jobModules, startup.builtinJobs ? builtinJobs : undefined);
+} catch (error) {
+  loadError = error instanceof Error ? error.message : String(error);
+}
+
+function describe(): DescribeResponse {
+  if (registry === undefined) return { kind: 'described', ok: false, message: loadError ?? 'job modules not loaded' };
+  return { kind: 'described', ok: true, jobs: [...registry.keys()], threadId };
+}
+
+function errorMessage(error: unknown): { message: string; errorName?: string } {
+  if (error instanceof Error) {
+    return { message: error.message === '' ? `${error.name} (no message)` : error.message, errorName: error.name };
+  }
+  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+    return { message: (error as { message: string }).message };
+  }
+  return { message: `job threw a non-error value: ${String(error)}` };
+}
+
+async function run(request: RunRequest): Promise<RunResponse> {
+  const { taskId, job: name, input, port, maxResultBytes } = request;
+  const task = createTaskContext(taskId, port, maxResultBytes);
+  try {
+    port.postMessage({ type: 'started', threadId });
+    if (registry === undefined) {
+      return { kind: 'result', ok: false, failure: 'jobs-unavailable', message: loadError ?? 'job modules not loaded' };
+    }
+    const entry = registry.get(name);
+    if (entry === undefined) {
+      return { kind: 'result', ok: false, failure: 'unknown-job', message: `unknown job "${name}"` };
+    }
+    // Killed while it was on its way to this thread: do not start it at all.
+    if (task.aborted) return { kind: 'result', ok: false, failure: 'stopped', message: 'stopped before it started' };
+    let value: unknown;
+    try {
+      value = await entry.job(input, task.ctx);
+    } catch (error) {
+      return { kind: 'result', ok: false, failure: task.aborted ? 'stopped' : 'threw', ...errorMessage(error) };
+    }
+    const encoded = encodeJson(value, maxResultBytes);
+    if (!encoded.ok) return { kind: 'result', ok: false, failure: encoded.failure, message: encoded.message };
+    return { kind: 'result', ok: true, json: encoded.json };
+  } finally {
+    task.close();
+  }
+}
+
+export default async function handle(request: WorkerRequest): Promise<WorkerResponse> {
+  return request.kind === 'describe' ? describe() : run(request);
+}
