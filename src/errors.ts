@@ -24,6 +24,11 @@ export const ERROR_CODES = {
   MPE_OUTBOX_FULL: 'Too many status updates are waiting for acknowledgement.',
   MPE_AGENT_ERROR: 'The agent (or the driver on its behalf) delivered an ERROR event.',
   MPE_EXECUTOR_PROCESS: 'The executor process launched by the local agent failed.',
+  MPE_INVALID_PAYLOAD: 'A task\'s data is not a UTF-8 JSON object {"job": name, "input": ...} (sent as TASK_ERROR).',
+  MPE_PAYLOAD_TOO_LARGE: 'A task\'s data is over the configured payload limit (sent as TASK_ERROR).',
+  MPE_UNKNOWN_JOB: 'A task names a job that no registered job module exports (sent as TASK_ERROR).',
+  MPE_JOB_MODULE: 'A job module could not be loaded, exports no jobs, or exports a name already taken.',
+  MPE_POOL_CLOSED: 'The pool executor was used after it was destroyed.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -33,7 +33,7 @@ export function spin(input: unknown, ctx: JobContext): { ms: number; iterations:
       nextCheck = now + CHECK_EVERY_MS;
     }
   }
-  return { ms: Math.round(performance.now() - start), iterations: iterations + (x & 0) };
+  return { ms: Math.round(performance.now() - start), iterations };
 }
 
 /** `{ms}`: waits `ms` milliseconds on a timer (no CPU); a kill ends it at once. */
