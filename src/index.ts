@@ -1,0 +1,63 @@
+// The public API of mesos-pool-executor. Named exports only: nothing reaches users by accident.
+
+// The classic Executor API.
+export { Status } from './executor.js';
+export type { CallbackResult, Executor, ExecutorDriver, StatusUpdateInput } from './executor.js';
+
+// The driver: Mesos v1 executor HTTP API.
+export { MesosExecutorDriver } from './driver/driver.js';
+export type { MesosExecutorDriverOptions } from './driver/driver.js';
+export type { DisconnectReason, DriverEvents } from './driver/events.js';
+export { readExecutorEnvironment, Secret } from './driver/environment.js';
+export type { AgentEndpoint, ExecutorEnvironment, TlsSettings } from './driver/environment.js';
+export type { AgentTransport, CallResult, EventStream, StreamHandlers, SubscribeResult } from './driver/transport.js';
+export type { Clock } from './driver/clock.js';
+
+// The wire: RecordIO framing and the Call/Event codec.
+export { RecordIODecoder, encodeRecord } from './protocol/recordio.js';
+export type { RecordIODecoderOptions } from './protocol/recordio.js';
+export { codecFor, jsonCodec, protobufCodec } from './protocol/codec.js';
+export type { Codec, ContentType } from './protocol/codec.js';
+export { formatDuration, parseDuration } from './protocol/duration.js';
+export { buildExecutorEnvironment, ENV } from './protocol/environment.js';
+export type { ExecutorEnvironmentSpec } from './protocol/environment.js';
+export { withDeclaredDefaults } from './proto/schema.js';
+export { TERMINAL_TASK_STATES, isTerminalState } from './proto/types.js';
+export type {
+  Int64, FrameworkID, AgentID, ExecutorID, TaskID, ContainerID, TimeInfo, DurationInfo,
+  KillPolicy, Label, Labels, ValueType, ValueScalar, ValueRange, ValueRanges, ValueSet,
+  ValueText, Resource, ResourceReservationInfo, Attribute, FrameworkCapabilityType,
+  FrameworkInfo, DomainInfo, AgentInfo, CommandInfoURI, EnvironmentVariable, Secret as MesosSecret,
+  CommandInfo, ExecutorInfo, TaskInfo, TaskGroupInfo, TaskState, TaskStatusSource,
+  TaskStatusReason, CheckType, CheckStatusInfo, ContainerStatus, TaskStatus, EventType,
+  EventSubscribed, Event, CallType, CallUpdate, CallSubscribe, Call,
+} from './proto/types.js';
+
+// The local agent.
+export { LocalAgent } from './agent/index.js';
+export type {
+  AgentCounters,
+  CallRecord,
+  ExecutorExit,
+  ExecutorHandle,
+  LaunchExecutorOptions,
+  LocalAgentEvents,
+  LocalAgentOptions,
+  RestartOptions,
+  TaskInput,
+  TaskRecord,
+} from './agent/index.js';
+
+// Errors and logging.
+export {
+  CodecError,
+  ERROR_CODES,
+  EnvironmentError,
+  HttpStatusError,
+  InvalidOptionError,
+  MesosExecutorError,
+  RecordIOError,
+} from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { createLogger, silentLogger } from './log.js';
+export type { LogLevel, Logger } from './log.js';
