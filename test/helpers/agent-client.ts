@@ -31,9 +31,12 @@ export interface RawResponse {
 /** Sends one request on its own connection and reads the whole answer. */
 export function rawRequest(endpoint: string, req: RawRequest): Promise<RawResponse> {
   const [host, port] = splitEndpoint(endpoint);
+  const body = typeof req.body === 'string' ? Buffer.from(req.body) : req.body;
+  // Node sends a GET/DELETE body without framing unless told its length.
+  const headers = body === undefined ? { ...req.headers } : { 'Content-Length': String(body.byteLength), ...req.headers };
   return new Promise((resolve, reject) => {
     const r = request(
-      { host, port, method: req.method ?? 'POST', path: req.path ?? '/api/v1/executor', headers: req.headers ?? {}, agent: false },
+      { host, port, method: req.method ?? 'POST', path: req.path ?? '/api/v1/executor', headers, agent: false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -42,7 +45,7 @@ export function rawRequest(endpoint: string, req: RawRequest): Promise<RawRespon
       },
     );
     r.on('error', reject);
-    r.end(req.body === undefined ? undefined : req.body);
+    r.end(body);
   });
 }
 

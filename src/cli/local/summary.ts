@@ -1,0 +1,47 @@
+import { formatMs, percentiles } from './latency.js';
+import type { LocalRunResult } from './run-local.js';
+
+export interface SummaryContext {
+  readonly title: string;
+  readonly expect: string;
+}
+
+/** The human summary of a `local` run. */
+export function formatSummary(result: LocalRunResult, context: SummaryContext): string {
+  const lines: string[] = [];
+  const seconds = result.wallMs / 1000;
+  const ended = result.tasks - result.unfinished;
+  lines.push(`\n${context.title}`);
+  lines.push(
+    `  tasks            ${ended}/${result.tasks} ended in ${seconds.toFixed(2)} s → ${(ended / Math.max(seconds, 1e-9)).toFixed(1)} tasks/s`,
+  );
+  const states = [...result.byState.entries()].sort((a, b) => b[1] - a[1]).map(([s, n]) => `${s} ${n}`);
+  if (result.unfinished > 0) states.push(`not ended ${result.unfinished}`);
+  lines.push(`  states           ${states.join(', ') || '(none)'}`);
+  for (const [label, samples] of [
+    ['LAUNCH→RUNNING ', result.launchToRunningMs],
+    ['LAUNCH→terminal', result.launchToEndMs],
+  ] as const) {
+    const p = percentiles(samples);
+    lines.push(
+      p === undefined
+        ? `  ${label}  (no samples)`
+        : `  ${label}  p50 ${formatMs(p.p50)}  p95 ${formatMs(p.p95)}  p99 ${formatMs(p.p99)}  max ${formatMs(p.max)}`,
+    );
+  }
+  const c = result.counters;
+  lines.push(
+    `  agent            ${c.accepted} updates accepted, ${c.duplicates} duplicates, ${c.acksSent} acknowledgements sent`,
+  );
+  const exit = result.executorExit;
+  lines.push(
+    `  executor         ${exit === undefined ? 'did not exit' : exit.signal !== null ? `killed by ${exit.signal}` : `exited ${exit.code}`}`,
+  );
+  for (const u of result.unexpected) {
+    lines.push(`  ! ${u.taskId}: ${u.state}${u.message !== undefined ? ` — ${u.message}` : ''}`);
+  }
+  if (result.timedOut) lines.push('  ! the run timed out');
+  if (result.interrupted) lines.push('  ! the run was interrupted');
+  lines.push(result.ok ? `  result           OK: every task ended ${context.expect}` : `  result           FAILED (expected every task to end ${context.expect})`);
+  return `${lines.join('\n')}\n`;
+}

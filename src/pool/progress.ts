@@ -1,0 +1,66 @@
+// Per-task progress rate limiting: a chatty job must not flood the agent (each update is an
+// HTTP call, stored until acknowledged), yet the scheduler should see the latest state.
+import type { Clock } from './clock.js';
+
+export const DEFAULT_PROGRESS_INTERVAL_MS = 250;
+
+/**
+ * Sends at most one value per `intervalMs`. A value offered too soon is held; a newer one
+ * replaces it (latest wins) and is sent when the interval has passed. `close()` drops whatever
+ * is held: nothing is sent after the task's terminal update.
+ */
+export class ProgressLimiter<T> {
+  readonly #intervalMs: number;
+  readonly #clock: Clock;
+  readonly #send: (value: T) => void;
+  #lastSentAt = Number.NEGATIVE_INFINITY;
+  #held: { value: T } | undefined;
+  #timer: unknown;
+  #closed = false;
+
+  constructor(intervalMs: number, clock: Clock, send: (value: T) => void) {
+    this.#intervalMs = intervalMs;
+    this.#clock = clock;
+    this.#send = send;
+  }
+
+  /** True while a value waits for its turn. */
+  get holding(): boolean {
+    return this.#held !== undefined;
+  }
+
+  /** Counts an update sent by someone else (the first TASK_RUNNING) against the interval. */
+  markSent(): void {
+    this.#lastSentAt = this.#clock.now();
+  }
+
+  offer(value: T): void {
+    if (this.#closed) return;
+    const now = this.#clock.now();
+    if (this.#timer === undefined && now - this.#lastSentAt >= this.#intervalMs) {
+      this.#lastSentAt = now;
+      this.#send(value);
+      return;
+    }
+    this.#held = { value };
+    if (this.#timer === undefined) {
+      this.#timer = this.#clock.setTimeout(() => this.#flush(), this.#lastSentAt + this.#intervalMs - now);
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#held = undefined;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #flush(): void {
+    this.#timer = undefined;
+    const held = this.#held;
+    this.#held = undefined;
+    if (held === undefined || this.#closed) return;
+    this.#lastSentAt = this.#clock.now();
+    this.#send(held.value);
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * The life of one task, as a pure state machine: methods take what happened and return the
+ * effects to carry out (status updates, timers, signals). No I/O, no timers, no clock: the
+ * caller passes `now`. Every path to an end goes through {@link TaskLifecycle.#end}, which
+ * refuses a second one: whatever the order of events (a kill racing the result, a shutdown
+ * during a kill, a worker crash after escalation, ...), a task gets exactly ONE terminal update.
+ *
+ * ```
+ *   new --accept--> queued --dispatch--> dispatched --started--> running
+ *                     |                      |                      |
+ *                     | kill                 +-------- kill --------+--> killing
+ *                     v                      |                      |     | (grace over: terminateWorker)
+ *                   ended <-- end(outcome) --+----------------------+-----+
+ * ```
+ * Updates: STARTING on accept; RUNNING on started (or just before the terminal one, if the
+ * result overtook the "started" message); KILLING on the first kill of a started task when the
+ * framework understands it; then one of FINISHED, FAILED, KILLED.
+ */
+import type { TaskState, TaskStatusReason } from '../proto/types.js';
+
+export type TaskPhase = 'new' | 'queued' | 'dispatched' | 'running' | 'killing' | 'ended';
+export type TerminalState = 'TASK_FINISHED' | 'TASK_FAILED' | 'TASK_KILLED';
+
+/** Why a task is being killed. */
+export type KillCause =
+  | { readonly kind: 'request' }
+  | { readonly kind: 'shutdown' }
+  /** Another task of its group ended FAILED or KILLED (the default executor's group rule). */
+  | { readonly kind: 'group'; readonly taskId: string; readonly state: TerminalState };
+
+/** How a job's run ended, as the pool saw it. */
+export type Outcome =
+  | { readonly kind: 'succeeded'; readonly data: Uint8Array }
+  | { readonly kind: 'failed'; readonly message: string; readonly reason?: TaskStatusReason }
+  /** The job gave up after its signal aborted. */
+  | { readonly kind: 'stopped'; readonly message: string }
+  /** Its worker thread was terminated by kill escalation. */
+  | { readonly kind: 'terminated' };
+
+export interface StatusEffect {
+  readonly type: 'status';
+  readonly state: TaskState;
+  readonly message?: string;
+  readonly reason?: TaskStatusReason;
+  readonly data?: Uint8Array;
+}
+
+export type Effect =
+  | StatusEffect
+  /** Take it out of the executor's queue (it never reached a worker). */
+  | { readonly type: 'dequeue' }
+  /** Ask the job to stop (its ctx.signal aborts). */
+  | { readonly type: 'abortJob'; readonly reason: string }
+  /** (Re)arm the escalation timer to fire at this clock time. */
+  | { readonly type: 'armEscalation'; readonly at: number }
+  /** The grace period is over: terminate the worker thread running it. */
+  | { readonly type: 'terminateWorker' }
+  /** The task is over; the terminal update is the status effect just before. */
+  | { readonly type: 'ended'; readonly state: TerminalState; readonly reason?: TaskStatusReason };
+
+export interface KillRequest {
+  readonly cause: KillCause;
+  readonly graceMs: number;
+  readonly now: number;
+  /** Send TASK_KILLING first (the framework has the TASK_KILLING_STATE capability). */
+  readonly sendKilling: boolean;
+}
+
+interface KillState {
+  readonly cause: KillCause;
+  readonly startedAt: number;
+  deadline: number;
+  escalated: boolean;
+}
+
+function causeText(cause: KillCause): string {
+  switch (cause.kind) {
+    case 'request':
+      return 'killed on request';
+    case 'shutdown':
+      return 'killed: the executor is shutting down';
+    case 'group':
+      return `killed: task ${JSON.stringify(cause.taskId)} of its group ended ${cause.state}`;
+  }
+}
+
+export class TaskLifecycle {
+  #phase: TaskPhase = 'new';
+  #runningSent = false;
+  #kill: KillState | undefined;
+  #terminal: TerminalState | undefined;
+
+  get phase(): TaskPhase {
+    return this.#phase;
+  }
+
+  /** The terminal state sent, once ended. */
+  get terminal(): TerminalState | undefined {
+    return this.#terminal;
+  }
+
+  /** True once a kill has started (until and after the end). */
+  get killing(): boolean {
+    return this.#kill !== undefined;
+  }
+
+  /** When escalation is due, while killing and not yet escalated. */
+  get escalationDeadline(): number | undefined {
+    return this.#kill !== undefined && !this.#kill.escalated && this.#phase !== 'ended' ? this.#kill.deadline : undefined;
+  }
+
+  /** Progress becomes a TASK_RUNNING update only while running and not being killed. */
+  get acceptsProgress(): boolean {
+    return this.#phase === 'running';
+  }
+
+  /** The task was accepted and queued: TASK_STARTING. */
+  accept(): Effect[] {
+    if (this.#phase !== 'new') return [];
+    this.#phase = 'queued';
+    return [{ type: 'status', state: 'TASK_STARTING' }];
+  }
+
+  /** Handed to the worker pool. */
+  dispatch(): Effect[] {
+    if (this.#phase === 'queued') this.#phase = 'dispatched';
+    return [];
+  }
+
+  /** A worker thread began the job. */
+  started(): Effect[] {
+    if (this.#phase !== 'dispatched') return [];
+    this.#phase = 'running';
+    return this.#runningOnce();
+  }
+
+  kill(request: KillRequest): Effect[] {
+    const { cause, graceMs, now } = request;
+    switch (this.#phase) {
+      case 'ended':
+        return [];
+      case 'new':
+      case 'queued':
+        this.#kill = { cause, startedAt: now, deadline: now, escalated: false };
+        return [{ type: 'dequeue' }, ...this.#end('TASK_KILLED', `${causeText(cause)} before it started`)];
+      case 'dispatched':
+      case 'running': {
+        this.#phase = 'killing';
+        this.#kill = { cause, startedAt: now, deadline: now + Math.max(0, graceMs), escalated: false };
+        const effects: Effect[] = [];
+        if (request.sendKilling) effects.push({ type: 'status', state: 'TASK_KILLING', message: causeText(cause) });
+        effects.push({ type: 'abortJob', reason: causeText(cause) });
+        effects.push(...this.#escalateIfDue(now));
+        return effects;
+      }
+      case 'killing': {
+        const kill = this.#kill!;
+        if (kill.escalated) return [];
+        const deadline = Math.min(kill.deadline, kill.startedAt + Math.max(0, graceMs));
+        if (deadline >= kill.deadline) return [];
+        kill.deadline = deadline;
+        return this.#escalateIfDue(now);
+      }
+    }
+  }
+
+  /** The escalation timer fired (it may be stale: the deadline moved or the task ended). */
+  escalate(now: number): Effect[] {
+    if (this.#phase !== 'killing') return [];
+    return this.#escalateIfDue(now);
+  }
+
+  /** The job's run is over (the worker answered, or the pool rejected the run). */
+  end(outcome: Outcome): Effect[] {
+    if (this.#phase === 'ended') return [];
+    if (this.#kill !== undefined) {
+      return this.#end('TASK_KILLED', `${causeText(this.#kill.cause)}; ${this.#killedHow(outcome)}`);
+    }
+    // The result may overtake the "started" message (two ports, no order between them):
+    // a task that ran still gets its RUNNING before the terminal update.
+    const effects: Effect[] = this.#phase === 'dispatched' || this.#phase === 'running' ? this.#runningOnce() : [];
+    switch (outcome.kind) {
+      case 'succeeded':
+        effects.push(...this.#end('TASK_FINISHED', undefined, undefined, outcome.data));
+        break;
+      case 'failed':
+        effects.push(...this.#end('TASK_FAILED', outcome.message, outcome.reason));
+        break;
+      case 'stopped':
+        effects.push(...this.#end('TASK_FAILED', outcome.message));
+        break;
+      case 'terminated':
+        effects.push(...this.#end('TASK_FAILED', 'its worker thread was terminated'));
+        break;
+    }
+    return effects;
+  }
+
+  #killedHow(outcome: Outcome): string {
+    switch (outcome.kind) {
+      case 'stopped':
+        return 'the job stopped within its grace period';
+      case 'succeeded':
+        return 'the job finished before it noticed the kill; its result was discarded';
+      case 'failed':
+        return `the job ended with an error while being killed: ${outcome.message}`;
+      case 'terminated': {
+        const kill = this.#kill!;
+        return `the job did not stop within its ${Math.max(0, kill.deadline - kill.startedAt)} ms grace period, so its worker thread was terminated`;
+      }
+    }
+  }
+
+  #escalateIfDue(now: number): Effect[] {
+    const kill = this.#kill!;
+    if (kill.escalated) return [];
+    if (now < kill.deadline) return [{ type: 'armEscalation', at: kill.deadline }];
+    kill.escalated = true;
+    return [{ type: 'terminateWorker' }];
+  }
+
+  /** TASK_RUNNING, at most once (callers never ask once a kill has started). */
+  #runningOnce(): Effect[] {
+    if (this.#runningSent) return [];
+    this.#runningSent = true;
+    return [{ type: 'status', state: 'TASK_RUNNING' }];
+  }
+
+  #end(state: TerminalState, message?: string, reason?: TaskStatusReason, data?: Uint8Array): Effect[] {
+    this.#phase = 'ended';
+    this.#terminal = state;
+    const status: StatusEffect = {
+      type: 'status',
+      state,
+      ...(message !== undefined ? { message } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+      ...(data !== undefined ? { data } : {}),
+    };
+    return [status, { type: 'ended', state, ...(reason !== undefined ? { reason } : {}) }];
+  }
+}
