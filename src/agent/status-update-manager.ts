@@ -129,7 +129,8 @@ export class TaskTable {
       taskId: info.task_id.value,
       phase,
       state: 'TASK_STAGING',
-      info,
+      // A queued task needs its TaskInfo for the LAUNCH to come; a launched one only for observers.
+      info: phase === 'queued' || this.#record ? info : undefined,
       statuses: [],
       acceptedCount: 0,
       group,

@@ -1,0 +1,188 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InvalidOptionError } from '../errors.js';
+import { LOG_LEVELS, type LogLevel } from '../log.js';
+import type { ContentType } from '../protocol/codec.js';
+import type { TaskState } from '../proto/types.js';
+
+/** Options of the executor itself (no subcommand), also passed through by `local`. */
+export interface ExecutorCommandOptions {
+  readonly jobs: readonly string[];
+  readonly threads: number;
+  readonly contentType: ContentType;
+  readonly logLevel: LogLevel;
+  readonly metricsPort: number | undefined;
+  readonly metricsHost: string;
+}
+
+export interface LocalCommandOptions {
+  readonly executor: ExecutorCommandOptions;
+  /** `--executor "<command>"`: another executor command to run under the local agent. */
+  readonly executorCommand: string | undefined;
+  readonly tasks: number;
+  readonly job: string;
+  readonly input: unknown;
+  readonly payloads: string | undefined;
+  readonly expect: TaskState;
+  readonly checkpoint: boolean;
+  readonly timeoutMs: number;
+  readonly progress: boolean;
+  readonly quiet: boolean;
+}
+
+export type Command =
+  | { readonly kind: 'executor'; readonly options: ExecutorCommandOptions }
+  | { readonly kind: 'local'; readonly options: LocalCommandOptions }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' };
+
+const EXECUTOR_OPTIONS = {
+  jobs: { type: 'string', multiple: true },
+  threads: { type: 'string' },
+  'content-type': { type: 'string' },
+  'log-level': { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'metrics-host': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+const LOCAL_OPTIONS = {
+  ...EXECUTOR_OPTIONS,
+  executor: { type: 'string' },
+  tasks: { type: 'string', short: 'n' },
+  job: { type: 'string' },
+  input: { type: 'string' },
+  payloads: { type: 'string' },
+  expect: { type: 'string' },
+  'no-checkpoint': { type: 'boolean' },
+  timeout: { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
+/** The default workload of `local` (and so of `npm start`): enough CPU work to see the pool at work. */
+export const DEFAULT_LOCAL_WORKLOAD = Object.freeze({ tasks: 400, job: 'primes', input: Object.freeze({ limit: 200_000 }) });
+
+const TERMINAL_STATES: readonly TaskState[] = ['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR'];
+
+function integer(option: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) throw new InvalidOptionError(option, `--${option} expects a whole number, got "${text}"`);
+  const value = Number(text);
+  if (value < min || value > max) throw new InvalidOptionError(option, `--${option} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function executorOptions(values: Record<string, unknown>): ExecutorCommandOptions {
+  const contentTypeText = (values['content-type'] as string | undefined) ?? 'protobuf';
+  const contentType: ContentType | undefined =
+    contentTypeText === 'protobuf' || contentTypeText === 'application/x-protobuf'
+      ? 'application/x-protobuf'
+      : contentTypeText === 'json' || contentTypeText === 'application/json'
+        ? 'application/json'
+        : undefined;
+  if (contentType === undefined) {
+    throw new InvalidOptionError('content-type', `--content-type expects json or protobuf, got "${contentTypeText}"`);
+  }
+  const logLevel = (values['log-level'] as string | undefined) ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new InvalidOptionError('log-level', `--log-level expects one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const portText = values['metrics-port'] as string | undefined;
+  return Object.freeze({
+    // Resolved against the working directory (the sandbox under Mesos) once, here.
+    jobs: Object.freeze(((values.jobs as string[] | undefined) ?? []).map((path) => resolve(path))),
+    threads: integer('threads', values.threads as string | undefined, availableParallelism(), 1, 1024),
+    contentType,
+    logLevel: logLevel as LogLevel,
+    metricsPort: portText === undefined ? undefined : integer('metrics-port', portText, 0, 0, 65535),
+    metricsHost: (values['metrics-host'] as string | undefined) ?? '127.0.0.1',
+  });
+}
+
+/** Parses the command line (without `node` and the script). Throws InvalidOptionError. */
+export function parseCommand(argv: readonly string[]): Command {
+  const local = argv[0] === 'local';
+  const args = local ? argv.slice(1) : [...argv];
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({ args, options: local ? LOCAL_OPTIONS : EXECUTOR_OPTIONS, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new InvalidOptionError('arguments', (error as Error).message);
+  }
+  if (values.help === true) return { kind: 'help' };
+  if (values.version === true) return { kind: 'version' };
+  const executor = executorOptions(values);
+  if (!local) return { kind: 'executor', options: executor };
+
+  let input: unknown = DEFAULT_LOCAL_WORKLOAD.input;
+  const job = (values.job as string | undefined) ?? DEFAULT_LOCAL_WORKLOAD.job;
+  if (values.input !== undefined) {
+    try {
+      input = JSON.parse(values.input as string);
+    } catch (error) {
+      throw new InvalidOptionError('input', `--input expects JSON: ${(error as Error).message}`);
+    }
+  } else if (values.job !== undefined) {
+    input = undefined;
+  }
+  const expect = ((values.expect as string | undefined) ?? 'TASK_FINISHED') as TaskState;
+  if (!TERMINAL_STATES.includes(expect)) {
+    throw new InvalidOptionError('expect', `--expect expects one of ${TERMINAL_STATES.join(', ')}, got "${expect}"`);
+  }
+  if (values.payloads !== undefined && (values.tasks !== undefined || values.job !== undefined || values.input !== undefined)) {
+    throw new InvalidOptionError('payloads', '--payloads replaces --tasks, --job and --input; give one or the other');
+  }
+  return {
+    kind: 'local',
+    options: Object.freeze({
+      executor,
+      executorCommand: values.executor as string | undefined,
+      tasks: integer('tasks', values.tasks as string | undefined, DEFAULT_LOCAL_WORKLOAD.tasks, 1, 10_000_000),
+      job,
+      input,
+      payloads: values.payloads as string | undefined,
+      expect,
+      checkpoint: values['no-checkpoint'] !== true,
+      timeoutMs: integer('timeout', values.timeout as string | undefined, 600, 1, 86_400) * 1000,
+      progress: values['no-progress'] !== true,
+      quiet: values.quiet === true,
+    }),
+  };
+}
+
+/** The arguments that give our executor process the same executor options. */
+export function executorArgs(options: ExecutorCommandOptions): string[] {
+  const args = ['--threads', String(options.threads), '--content-type', options.contentType === 'application/json' ? 'json' : 'protobuf'];
+  args.push('--log-level', options.logLevel);
+  for (const job of options.jobs) args.push('--jobs', job);
+  if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort), '--metrics-host', options.metricsHost);
+  return args;
+}
+
+export const USAGE = `Usage:
+  mesos-pool-executor [options]          run as a Mesos executor (from the agent's environment)
+  mesos-pool-executor local [options]    run a workload on an embedded local agent
+
+Executor options:
+  --jobs <module>            a job module to register (repeatable); built-in jobs are always there
+  --threads <n>              worker threads (default: available parallelism)
+  --content-type <type>      json | protobuf (default protobuf)
+  --metrics-port <port>      serve Prometheus metrics on this port (0: any free port)
+  --metrics-host <host>      address for the metrics endpoint (default 127.0.0.1)
+  --log-level <level>        debug | info | warn | error | silent (default info; logs go to stderr)
+
+local options (plus the executor options above, passed to the executor):
+  -n, --tasks <n>            number of tasks (default ${DEFAULT_LOCAL_WORKLOAD.tasks})
+  --job <name>               job of every task (default ${DEFAULT_LOCAL_WORKLOAD.job})
+  --input <json>             input of every task (default ${JSON.stringify(DEFAULT_LOCAL_WORKLOAD.input)} for the default job)
+  --payloads <file>          task payloads, one JSON per line, instead of --tasks/--job/--input
+  --expect <state>           terminal state every task should reach (default TASK_FINISHED)
+  --executor "<command>"     run this executor command instead of ours (shell command line)
+  --no-checkpoint            the framework does not checkpoint
+  --timeout <seconds>        give up after this long (default 600)
+  --no-progress              no progress display
+  -q, --quiet                only the summary
+`;

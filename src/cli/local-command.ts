@@ -1,0 +1,41 @@
+import { InvalidOptionError } from '../errors.js';
+import { executorArgs, type LocalCommandOptions } from './args.js';
+import { runLocal } from './local/run-local.js';
+import { formatSummary } from './local/summary.js';
+import { repeatedWorkload, workloadFromFile, type WorkItem } from './local/workload.js';
+
+/** `mesos-pool-executor local`: returns the process exit code (0 when every task ended as expected). */
+export async function localCommand(options: LocalCommandOptions): Promise<number> {
+  const workload: WorkItem[] =
+    options.payloads !== undefined ? workloadFromFile(options.payloads) : repeatedWorkload(options.tasks, options.job, options.input);
+  if (workload.length === 0) throw new InvalidOptionError('tasks', 'the workload is empty');
+  const out = process.stdout;
+  const ours = options.executorCommand === undefined;
+  const title = ours
+    ? `mesos-pool-executor local: ${workload.length} tasks${options.payloads ? ` from ${options.payloads}` : ` of ${options.job} ${options.input === undefined ? '' : JSON.stringify(options.input)}`} on ${options.executor.threads} threads (${options.executor.contentType})`
+    : `mesos-pool-executor local: ${workload.length} tasks under "${options.executorCommand}"`;
+  if (!options.quiet) out.write(`${title}\n`);
+  const interrupt = new AbortController();
+  const onSigint = (): void => interrupt.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await runLocal({
+      workload,
+      ...(options.executorCommand !== undefined ? { executorCommand: options.executorCommand } : {}),
+      executorArgs: executorArgs(options.executor),
+      expect: options.expect,
+      checkpoint: options.checkpoint,
+      timeoutMs: options.timeoutMs,
+      progress: options.progress && !options.quiet ? process.stderr : undefined,
+      pipeExecutorOutput: !options.quiet && options.executor.logLevel !== 'silent' && !ours,
+      signal: interrupt.signal,
+      onAgentStarted: (agent) => {
+        if (!options.quiet) out.write(`  local agent      ${agent.url} (pid ${agent.pid})\n`);
+      },
+    });
+    out.write(formatSummary(result, { title: 'Summary', expect: options.expect }));
+    return result.ok ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * What a PoolExecutor reports as it works (eventemitter3), for metrics and logs. Listeners run
+ * synchronously on the executor's path: keep them cheap. Labels for metrics should use `job`
+ * and `state`, never `taskId` (unbounded).
+ */
+import type { TaskState, TaskStatusReason } from '../proto/types.js';
+import type { WorkerLoss } from './faults.js';
+import type { TerminalState } from './task-state.js';
+
+export interface PoolExecutorEvents {
+  /** A task's payload was valid; it is queued (TASK_STARTING sent). */
+  taskAccepted: (info: { taskId: string; job: string }) => void;
+  /** A task was refused before it was queued: bad payload (TASK_ERROR) or launched during shutdown (TASK_FAILED). */
+  taskRejected: (info: { taskId: string; state: 'TASK_ERROR' | 'TASK_FAILED'; message: string }) => void;
+  /** A worker thread began the task (TASK_RUNNING). */
+  taskStarted: (info: { taskId: string; job: string; queueWaitMs: number }) => void;
+  /** A progress update was sent (after rate limiting). */
+  progress: (info: { taskId: string; job: string; message: string }) => void;
+  /** The task's terminal update was sent. `durationMs` counts from acceptance. */
+  taskEnded: (info: { taskId: string; job: string; state: TerminalState; reason?: TaskStatusReason; durationMs: number }) => void;
+  /** A kill's grace period ended with the job still running: its thread is being terminated. */
+  killEscalated: (info: { taskId: string; job: string }) => void;
+  /** A worker thread was lost and piscina replaces it. */
+  workerReplaced: (info: { reason: WorkerLoss; taskId?: string }) => void;
+  /** A MESSAGE from the scheduler (after `onFrameworkMessage`). */
+  frameworkMessage: (info: { data: Uint8Array }) => void;
+  /** Any status update handed to the driver. */
+  statusUpdate: (info: { taskId: string; state: TaskState }) => void;
+  /** SHUTDOWN began: this many tasks were live. */
+  shutdownStarted: (info: { tasks: number; killGraceMs: number }) => void;
+  /** SHUTDOWN is done: updates acknowledged (or not, in time), pool destroyed, driver stopped. */
+  shutdownCompleted: (info: { acknowledged: boolean; durationMs: number }) => void;
+}

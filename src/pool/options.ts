@@ -1,0 +1,166 @@
+// PoolExecutor options: validated once, defaulted, frozen. Inside, only ResolvedPoolOptions.
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { InvalidOptionError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import { DEFAULT_KILL_GRACE_MS } from './kill-policy.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from './payload.js';
+import { DEFAULT_PROGRESS_INTERVAL_MS } from './progress.js';
+import { MIN_WORKER_MEMORY_MB } from './worker-pool.js';
+
+export interface PoolExecutorOptions {
+  /**
+   * Job modules to load in every worker, besides the built-in jobs: file paths (relative to the
+   * current directory) or `file:` URLs. Only this configuration names modules; a task can only
+   * name a job these modules export.
+   */
+  readonly jobs?: readonly (string | URL)[];
+  /** Register the built-in jobs (noop, spin, sleep, primes, sha256, fail, progress). Default true. */
+  readonly builtinJobs?: boolean;
+  /** Worker threads, and the most tasks running at once. Default `os.availableParallelism()`. */
+  readonly threads?: number;
+  /** Largest `TaskInfo.data` accepted, in bytes; larger → TASK_ERROR. Default 1 MiB. */
+  readonly maxPayloadBytes?: number;
+  /** Largest result (and progress data) JSON, in bytes; larger → TASK_FAILED. Default 1 MiB. */
+  readonly maxResultBytes?: number;
+  /** Least time between two progress updates of one task. Default 250 ms. */
+  readonly progressIntervalMs?: number;
+  /** Kill grace period when neither the KILL nor the task has a kill policy. Default 3000 ms (upstream). */
+  readonly defaultKillGracePeriodMs?: number;
+  /**
+   * `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD` in ms: on SHUTDOWN everything must be killed, reported
+   * and acknowledged within it, after which the agent kills the executor. Default 5000 ms (Mesos' default).
+   */
+  readonly shutdownGracePeriodMs?: number;
+  /**
+   * Of the shutdown grace period, how much is kept back from the tasks' kill grace to send the
+   * terminal updates and get them acknowledged. Default 1000 ms.
+   */
+  readonly shutdownMarginMs?: number;
+  /** Heap limit (`maxOldGenerationSizeMb`) of the shared worker threads. Default: Node's default. */
+  readonly workerMemoryMb?: number;
+  /**
+   * Run a task with a `mem` resource on a worker whose heap limit is that many MB (at least
+   * 16), on a thread of its own limit: see the README. Default true.
+   */
+  readonly taskMemoryLimits?: boolean;
+  /** Idle threads of the per-memory-limit pools retire after this long. Default 30 000 ms. */
+  readonly idleTimeoutMs?: number;
+  /** After terminating a worker (kill escalation), how long to wait for its exit before reporting. Default 1000 ms. */
+  readonly terminateWaitMs?: number;
+  /** Called with the data of each framework message (MESSAGE event); also emitted as `frameworkMessage`. */
+  readonly onFrameworkMessage?: (data: Uint8Array) => void;
+  readonly logger?: Logger;
+  /** The compiled worker entry. Default: dist/workers/worker.js next to this module. */
+  readonly workerFile?: URL;
+}
+
+export interface ResolvedPoolOptions {
+  readonly jobModules: readonly string[];
+  readonly builtinJobs: boolean;
+  readonly threads: number;
+  readonly maxPayloadBytes: number;
+  readonly maxResultBytes: number;
+  readonly progressIntervalMs: number;
+  readonly defaultKillGracePeriodMs: number;
+  readonly shutdownGracePeriodMs: number;
+  readonly shutdownMarginMs: number;
+  readonly workerMemoryMb: number | undefined;
+  readonly taskMemoryLimits: boolean;
+  readonly idleTimeoutMs: number;
+  readonly terminateWaitMs: number;
+  readonly onFrameworkMessage: ((data: Uint8Array) => void) | undefined;
+  readonly logger: Logger;
+  readonly workerFile: URL;
+}
+
+function defaults(): Omit<ResolvedPoolOptions, 'jobModules' | 'logger' | 'onFrameworkMessage' | 'workerMemoryMb'> {
+  return {
+    builtinJobs: true,
+    threads: availableParallelism(),
+    maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
+    maxResultBytes: 1024 * 1024,
+    progressIntervalMs: DEFAULT_PROGRESS_INTERVAL_MS,
+    defaultKillGracePeriodMs: DEFAULT_KILL_GRACE_MS,
+    shutdownGracePeriodMs: 5_000,
+    shutdownMarginMs: 1_000,
+    taskMemoryLimits: true,
+    idleTimeoutMs: 30_000,
+    terminateWaitMs: 1_000,
+    // src/pool/options.js → ../../workers/worker.js, in the build output as in the sources' layout.
+    workerFile: new URL('../../workers/worker.js', import.meta.url),
+  };
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  return typeof value;
+}
+
+function integer(name: string, value: unknown, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(name, `options.${name} must be an integer from ${min} to ${max}, got ${show(value)}`);
+  }
+  return value;
+}
+
+function boolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidOptionError(name, `options.${name} must be a boolean, got ${show(value)}`);
+  return value;
+}
+
+/** A job module reference → an absolute file: URL. Other schemes (data:, http:) are refused. */
+function moduleUrl(entry: unknown, index: number): string {
+  if (entry instanceof URL) {
+    if (entry.protocol !== 'file:') throw new InvalidOptionError('jobs', `options.jobs[${index}] must be a file path or file: URL, got ${entry.protocol} URL`);
+    return entry.href;
+  }
+  if (typeof entry !== 'string' || entry === '') {
+    throw new InvalidOptionError('jobs', `options.jobs[${index}] must be a non-empty file path or file: URL, got ${show(entry)}`);
+  }
+  if (entry.startsWith('file:')) return new URL(entry).href;
+  if (/^[a-z][a-z0-9+.-]+:/i.test(entry) && !isAbsolute(entry)) {
+    throw new InvalidOptionError('jobs', `options.jobs[${index}] must be a file path or file: URL, got ${JSON.stringify(entry)}`);
+  }
+  return pathToFileURL(resolve(entry)).href;
+}
+
+export function resolvePoolOptions(options: PoolExecutorOptions = {}): ResolvedPoolOptions {
+  const base = defaults();
+  const jobs = options.jobs ?? [];
+  if (!Array.isArray(jobs)) throw new InvalidOptionError('jobs', `options.jobs must be an array, got ${show(jobs)}`);
+  const jobModules = [...new Set(jobs.map((entry, index) => moduleUrl(entry, index)))];
+  const builtinJobs = boolean('builtinJobs', options.builtinJobs, base.builtinJobs);
+  if (!builtinJobs && jobModules.length === 0) {
+    throw new InvalidOptionError('jobs', 'options.jobs is empty and options.builtinJobs is false: no job could ever run');
+  }
+  const shutdownGracePeriodMs = integer('shutdownGracePeriodMs', options.shutdownGracePeriodMs, 0, 24 * 3_600_000, base.shutdownGracePeriodMs);
+  if (options.onFrameworkMessage !== undefined && typeof options.onFrameworkMessage !== 'function') {
+    throw new InvalidOptionError('onFrameworkMessage', `options.onFrameworkMessage must be a function, got ${show(options.onFrameworkMessage)}`);
+  }
+  if (options.workerFile !== undefined && !(options.workerFile instanceof URL)) {
+    throw new InvalidOptionError('workerFile', `options.workerFile must be a URL, got ${show(options.workerFile)}`);
+  }
+  return Object.freeze({
+    jobModules: Object.freeze(jobModules),
+    builtinJobs,
+    threads: integer('threads', options.threads, 1, 1024, base.threads),
+    maxPayloadBytes: integer('maxPayloadBytes', options.maxPayloadBytes, 16, 256 * 1024 * 1024, base.maxPayloadBytes),
+    maxResultBytes: integer('maxResultBytes', options.maxResultBytes, 16, 256 * 1024 * 1024, base.maxResultBytes),
+    progressIntervalMs: integer('progressIntervalMs', options.progressIntervalMs, 0, 3_600_000, base.progressIntervalMs),
+    defaultKillGracePeriodMs: integer('defaultKillGracePeriodMs', options.defaultKillGracePeriodMs, 0, 24 * 3_600_000, base.defaultKillGracePeriodMs),
+    shutdownGracePeriodMs,
+    shutdownMarginMs: integer('shutdownMarginMs', options.shutdownMarginMs, 0, 24 * 3_600_000, base.shutdownMarginMs),
+    workerMemoryMb: options.workerMemoryMb === undefined ? undefined : integer('workerMemoryMb', options.workerMemoryMb, MIN_WORKER_MEMORY_MB, 1024 * 1024, 0),
+    taskMemoryLimits: boolean('taskMemoryLimits', options.taskMemoryLimits, base.taskMemoryLimits),
+    idleTimeoutMs: integer('idleTimeoutMs', options.idleTimeoutMs, 0, 24 * 3_600_000, base.idleTimeoutMs),
+    terminateWaitMs: integer('terminateWaitMs', options.terminateWaitMs, 0, 60_000, base.terminateWaitMs),
+    onFrameworkMessage: options.onFrameworkMessage,
+    logger: options.logger ?? silentLogger,
+    workerFile: options.workerFile ?? base.workerFile,
+  });
+}

@@ -1,0 +1,103 @@
+// The executor's tasks: the live ones by id, plus a bounded memory of recently ended ids so
+// that a late KILL for a task that already ended can be logged as such (and ignored).
+import type { Worker, MessagePort } from 'node:worker_threads';
+import type { KillPolicy, TaskInfo } from '../proto/types.js';
+import type { ProgressLimiter } from './progress.js';
+import type { TaskLifecycle, TerminalState } from './task-state.js';
+
+export interface ProgressUpdate {
+  readonly message: string;
+  readonly data?: Uint8Array;
+}
+
+/** The tasks launched together by one LAUNCH_GROUP. */
+export interface TaskGroup {
+  readonly taskIds: readonly string[];
+}
+
+export interface TaskRecord {
+  readonly id: string;
+  readonly job: string;
+  readonly input: unknown;
+  readonly killPolicy: KillPolicy | undefined;
+  /** The worker heap limit this task asks for (its `mem`), when it differs from the pool's. */
+  readonly memoryMb: number | undefined;
+  readonly group: TaskGroup | undefined;
+  readonly lifecycle: TaskLifecycle;
+  readonly acceptedAt: number;
+  startedAt?: number;
+  /** Set while the run is in the worker pool. */
+  port?: MessagePort;
+  /** Aborting it makes piscina drop the queued run or terminate the thread running it. */
+  runAbort?: AbortController;
+  /** The thread running it, once the worker said "started". */
+  thread?: Worker;
+  escalationTimer?: unknown;
+  progress?: ProgressLimiter<ProgressUpdate>;
+}
+
+export interface NewTask {
+  readonly task: TaskInfo;
+  readonly job: string;
+  readonly input: unknown;
+  readonly memoryMb: number | undefined;
+  readonly group: TaskGroup | undefined;
+  readonly lifecycle: TaskLifecycle;
+  readonly acceptedAt: number;
+}
+
+const REMEMBERED_ENDED = 10_000;
+
+export class TaskTable {
+  readonly #live = new Map<string, TaskRecord>();
+  readonly #ended = new Map<string, TerminalState>();
+
+  get size(): number {
+    return this.#live.size;
+  }
+
+  has(id: string): boolean {
+    return this.#live.has(id);
+  }
+
+  get(id: string): TaskRecord | undefined {
+    return this.#live.get(id);
+  }
+
+  /** Live tasks, in launch order (a snapshot: safe to end tasks while iterating). */
+  list(): TaskRecord[] {
+    return [...this.#live.values()];
+  }
+
+  add(entry: NewTask): TaskRecord {
+    const id = entry.task.task_id.value;
+    const record: TaskRecord = {
+      id,
+      job: entry.job,
+      input: entry.input,
+      killPolicy: entry.task.kill_policy,
+      memoryMb: entry.memoryMb,
+      group: entry.group,
+      lifecycle: entry.lifecycle,
+      acceptedAt: entry.acceptedAt,
+    };
+    this.#live.set(id, record);
+    this.#ended.delete(id);
+    return record;
+  }
+
+  /** Moves a task to the ended memory. */
+  end(id: string, state: TerminalState): void {
+    if (!this.#live.delete(id)) return;
+    this.#ended.set(id, state);
+    if (this.#ended.size > REMEMBERED_ENDED) {
+      const oldest = this.#ended.keys().next();
+      if (oldest.done !== true) this.#ended.delete(oldest.value);
+    }
+  }
+
+  /** How a recently ended task ended, if it is still remembered. */
+  endedAs(id: string): TerminalState | undefined {
+    return this.#ended.get(id);
+  }
+}

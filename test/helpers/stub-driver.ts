@@ -1,0 +1,99 @@
+// An in-process ExecutorDriver for executor tests: records every status update and framework
+// message, acknowledges on demand (at once by default), and counts stop() calls. No network.
+import { Status, type ExecutorDriver, type StatusUpdateInput } from '../../src/executor.js';
+import { isTerminalState, type TaskState } from '../../src/proto/types.js';
+
+export interface RecordedUpdate extends StatusUpdateInput {
+  /** Milliseconds (performance.now()) when it was sent. */
+  readonly at: number;
+}
+
+export interface StubDriverOptions {
+  /** awaitAcknowledgements resolves with this (default true) after `ackDelayMs`. */
+  readonly acknowledge?: boolean;
+  readonly ackDelayMs?: number;
+}
+
+export class StubDriver implements ExecutorDriver {
+  readonly updates: RecordedUpdate[] = [];
+  readonly frameworkMessages: Uint8Array[] = [];
+  readonly ackWaits: number[] = [];
+  stopCalls = 0;
+  /** How many updates had been sent when stop() was first called. */
+  updatesAtStop: number | undefined;
+  status: Status = Status.DRIVER_RUNNING;
+  readonly #options: StubDriverOptions;
+  #onUpdate: Array<(update: RecordedUpdate) => void> = [];
+
+  constructor(options: StubDriverOptions = {}) {
+    this.#options = options;
+  }
+
+  start(): Promise<Status> {
+    this.status = Status.DRIVER_RUNNING;
+    return Promise.resolve(this.status);
+  }
+
+  stop(): Promise<Status> {
+    this.stopCalls++;
+    this.updatesAtStop ??= this.updates.length;
+    this.status = Status.DRIVER_STOPPED;
+    return Promise.resolve(this.status);
+  }
+
+  abort(): Promise<Status> {
+    this.status = Status.DRIVER_ABORTED;
+    return Promise.resolve(this.status);
+  }
+
+  join(): Promise<Status> {
+    return Promise.resolve(this.status);
+  }
+
+  run(): Promise<Status> {
+    return this.start();
+  }
+
+  sendStatusUpdate(status: StatusUpdateInput): Status {
+    const update: RecordedUpdate = { ...status, at: performance.now() };
+    this.updates.push(update);
+    for (const listener of this.#onUpdate) listener(update);
+    return this.status;
+  }
+
+  sendFrameworkMessage(data: Uint8Array): Status {
+    this.frameworkMessages.push(data);
+    return this.status;
+  }
+
+  async awaitAcknowledgements(timeoutMs: number): Promise<boolean> {
+    this.ackWaits.push(timeoutMs);
+    const delay = this.#options.ackDelayMs ?? 0;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(delay, timeoutMs)));
+    return this.#options.acknowledge ?? true;
+  }
+
+  onUpdate(listener: (update: RecordedUpdate) => void): void {
+    this.#onUpdate.push(listener);
+  }
+
+  /** The updates of one task, in order. */
+  of(taskId: string): RecordedUpdate[] {
+    return this.updates.filter((u) => u.task_id.value === taskId);
+  }
+
+  /** The states of one task's updates, in order. */
+  states(taskId: string): Array<TaskState | number> {
+    return this.of(taskId).map((u) => u.state);
+  }
+
+  /** The task's terminal update, when it has one. */
+  terminal(taskId: string): RecordedUpdate | undefined {
+    return this.of(taskId).find((u) => isTerminalState(u.state));
+  }
+
+  /** Every task id with at least one update. */
+  taskIds(): string[] {
+    return [...new Set(this.updates.map((u) => u.task_id.value))];
+  }
+}

@@ -1,0 +1,84 @@
+import { strict as assert } from 'node:assert';
+import { availableParallelism } from 'node:os';
+import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { InvalidOptionError } from '../../src/errors.js';
+import { resolvePoolOptions, type PoolExecutorOptions } from '../../src/pool/options.js';
+
+function invalid(options: Record<string, unknown>, option: string, message: string | RegExp): void {
+  assert.throws(
+    () => resolvePoolOptions(options as PoolExecutorOptions),
+    (error: unknown) => {
+      assert.ok(error instanceof InvalidOptionError);
+      assert.equal(error.code, 'MPE_INVALID_OPTION');
+      assert.equal(error.option, option);
+      if (typeof message === 'string') assert.equal(error.message, message);
+      else assert.match(error.message, message);
+      return true;
+    },
+  );
+}
+
+describe('PoolExecutor options', () => {
+  it('defaults, frozen', () => {
+    const o = resolvePoolOptions();
+    assert.equal(o.threads, availableParallelism());
+    assert.equal(o.maxPayloadBytes, 1024 * 1024);
+    assert.equal(o.maxResultBytes, 1024 * 1024);
+    assert.equal(o.progressIntervalMs, 250);
+    assert.equal(o.defaultKillGracePeriodMs, 3_000);
+    assert.equal(o.shutdownGracePeriodMs, 5_000);
+    assert.equal(o.shutdownMarginMs, 1_000);
+    assert.equal(o.workerMemoryMb, undefined);
+    assert.equal(o.taskMemoryLimits, true);
+    assert.equal(o.builtinJobs, true);
+    assert.deepEqual(o.jobModules, []);
+    assert.match(o.workerFile.href, /\/workers\/worker\.js$/);
+    assert.ok(Object.isFrozen(o));
+    assert.ok(Object.isFrozen(o.jobModules));
+    // A fresh object each time.
+    assert.notEqual(resolvePoolOptions(), o);
+  });
+
+  it('jobs: paths become absolute file: URLs; other schemes are refused', () => {
+    const o = resolvePoolOptions({ jobs: ['jobs/a.js', new URL('file:///opt/b.js'), 'file:///opt/c.js', 'jobs/a.js'] });
+    assert.deepEqual(o.jobModules, [pathToFileURL(resolve('jobs/a.js')).href, 'file:///opt/b.js', 'file:///opt/c.js']);
+    invalid({ jobs: 'a.js' }, 'jobs', 'options.jobs must be an array, got "a.js"');
+    invalid({ jobs: [''] }, 'jobs', 'options.jobs[0] must be a non-empty file path or file: URL, got ""');
+    invalid({ jobs: [new URL('https://example.com/x.js')] }, 'jobs', 'options.jobs[0] must be a file path or file: URL, got https: URL');
+    invalid({ jobs: ['data:text/javascript,export const x=1'] }, 'jobs', /^options.jobs\[0\] must be a file path or file: URL/);
+  });
+
+  it('builtinJobs: false needs job modules', () => {
+    invalid({ builtinJobs: false }, 'jobs', 'options.jobs is empty and options.builtinJobs is false: no job could ever run');
+    invalid({ builtinJobs: 'no' }, 'builtinJobs', 'options.builtinJobs must be a boolean, got "no"');
+  });
+
+  for (const [name, bad, range] of [
+    ['threads', 0, 'from 1 to 1024'],
+    ['maxPayloadBytes', 1.5, 'from 16 to 268435456'],
+    ['maxResultBytes', -1, 'from 16 to 268435456'],
+    ['progressIntervalMs', 'fast', 'from 0 to 3600000'],
+    ['defaultKillGracePeriodMs', -1, 'from 0 to 86400000'],
+    ['shutdownGracePeriodMs', Number.NaN, 'from 0 to 86400000'],
+    ['shutdownMarginMs', -5, 'from 0 to 86400000'],
+    ['workerMemoryMb', 8, 'from 16 to 1048576'],
+    ['idleTimeoutMs', Infinity, 'from 0 to 86400000'],
+    ['terminateWaitMs', 60_001, 'from 0 to 60000'],
+  ] as const) {
+    it(`${name} must be an integer ${range}`, () => {
+      const shown = typeof bad === 'string' ? JSON.stringify(bad) : String(bad);
+      invalid({ [name]: bad }, name, `options.${name} must be an integer ${range}, got ${shown}`);
+    });
+  }
+
+  it('taskMemoryLimits must be a boolean', () => {
+    invalid({ taskMemoryLimits: 1 }, 'taskMemoryLimits', 'options.taskMemoryLimits must be a boolean, got 1');
+  });
+
+  it('onFrameworkMessage must be a function, workerFile a URL', () => {
+    invalid({ onFrameworkMessage: 'log' }, 'onFrameworkMessage', 'options.onFrameworkMessage must be a function, got "log"');
+    invalid({ workerFile: '/x/worker.js' }, 'workerFile', 'options.workerFile must be a URL, got "/x/worker.js"');
+  });
+});

@@ -1,0 +1,151 @@
+// The worker side without threads: result encoding, the job registry, built-in jobs' inputs.
+import { strict as assert } from 'node:assert';
+import { MessageChannel } from 'node:worker_threads';
+import { describe, it } from 'node:test';
+import type { JobContext } from '../../workers/job.js';
+import { createTaskContext } from '../../workers/context.js';
+import * as builtins from '../../workers/jobs/index.js';
+import { addModuleJobs, JobRegistryError, loadJobRegistry, type RegisteredJob } from '../../workers/registry.js';
+import { encodeJson } from '../../workers/result.js';
+
+function fakeContext(): { ctx: JobContext; controller: AbortController; progress: Array<[string, unknown]> } {
+  const controller = new AbortController();
+  const progress: Array<[string, unknown]> = [];
+  const ctx: JobContext = {
+    taskId: 't',
+    signal: controller.signal,
+    get aborted() {
+      return controller.signal.aborted;
+    },
+    throwIfAborted: () => controller.signal.throwIfAborted(),
+    progress: (message, data) => progress.push([message, data]),
+    sendFrameworkMessage: () => {},
+  };
+  return { ctx, controller, progress };
+}
+
+describe('encodeJson', () => {
+  const text = (r: ReturnType<typeof encodeJson>): string => (r.ok ? Buffer.from(r.json).toString() : `!${r.failure}: ${r.message}`);
+  it('encodes values, undefined as null', () => {
+    assert.equal(text(encodeJson({ a: [1, 'é'] }, 100)), '{"a":[1,"é"]}');
+    assert.equal(text(encodeJson(undefined, 100)), 'null');
+    assert.equal(text(encodeJson(null, 100)), 'null');
+  });
+  it('refuses values without a JSON form', () => {
+    assert.equal(text(encodeJson(() => 1, 100)), '!result-not-json: result is not JSON-serialisable: a function has no JSON form');
+    assert.equal(text(encodeJson(Symbol('s'), 100)), '!result-not-json: result is not JSON-serialisable: a symbol has no JSON form');
+    assert.match(text(encodeJson({ n: 1n }, 100)), /^!result-not-json: result is not JSON-serialisable: .*BigInt/);
+    const cycle: Record<string, unknown> = {};
+    cycle['self'] = cycle;
+    assert.match(text(encodeJson(cycle, 100)), /^!result-not-json: result is not JSON-serialisable: .*circular/i);
+  });
+  it('refuses JSON over the limit, counting UTF-8 bytes', () => {
+    assert.equal(text(encodeJson('é'.repeat(5), 12)), '"ééééé"');
+    assert.equal(text(encodeJson('é'.repeat(6), 12)), '!result-too-large: result is 14 bytes of JSON, over the limit of 12 bytes');
+    assert.equal(text(encodeJson('xx', 3, 'progress data')), '!result-too-large: progress data is 4 bytes of JSON, over the limit of 3 bytes');
+  });
+});
+
+describe('job registry', () => {
+  const job = (): null => null;
+  it('takes named function exports and a default object of functions', () => {
+    const registry = new Map<string, RegisteredJob>();
+    assert.equal(addModuleJobs(registry, { a: job, b: job, notAJob: 42, default: { c: job, d: 'x' } }, 'm1'), 3);
+    assert.deepEqual([...registry.keys()], ['a', 'b', 'c']);
+  });
+  it('refuses a name exported twice, across modules or within one', () => {
+    const registry = new Map<string, RegisteredJob>();
+    addModuleJobs(registry, { a: job }, 'm1');
+    assert.throws(() => addModuleJobs(registry, { a: job }, 'm2'), { name: 'JobRegistryError', message: 'job "a" is exported by both m1 and m2' });
+    assert.throws(() => addModuleJobs(new Map(), { a: job, default: { a: job } }, 'm3'), /job "a" is exported by both m3 and m3/);
+  });
+  it('refuses a module with no jobs, and names that are not job names', () => {
+    assert.throws(() => addModuleJobs(new Map(), { x: 1 }, 'm'), { message: 'job module m exports no job functions' });
+    assert.throws(() => addModuleJobs(new Map(), { default: { '../x': job } }, 'm'), /export "..\/x" is not a valid job name/);
+  });
+  it('the built-in jobs are the ones of DESIGN.md', async () => {
+    const registry = await loadJobRegistry([], builtins);
+    assert.deepEqual([...registry.keys()].sort(), ['fail', 'noop', 'primes', 'progress', 'sha256', 'sleep', 'spin']);
+  });
+  it('a module that fails to load is a clear error', async () => {
+    await assert.rejects(loadJobRegistry(['file:///nonexistent/jobs.js'], undefined), (error: unknown) => {
+      assert.ok(error instanceof JobRegistryError);
+      assert.match(error.message, /^job module file:\/\/\/nonexistent\/jobs.js failed to load: /);
+      return true;
+    });
+  });
+});
+
+describe('built-in jobs', () => {
+  it('validate their input with exact messages', () => {
+    const { ctx } = fakeContext();
+    assert.throws(() => builtins.primes({ limit: -1 }, ctx), { name: 'JobInputError', message: 'primes: input.limit must be an integer from 0 to 10000000, got -1' });
+    assert.throws(() => builtins.primes({ limit: 1.5 }, ctx), /got 1.5$/);
+    assert.throws(() => builtins.primes({ limit: '10' }, ctx), /got "10"$/);
+    assert.throws(() => builtins.primes([1], ctx), { message: 'primes: input must be an object, got [1]' });
+    assert.throws(() => builtins.spin({}, ctx), { message: 'spin: input.ms must be an integer from 0 to 600000, got nothing' });
+    assert.throws(() => builtins.sha256({ bytes: 1, rounds: 0 }, ctx), /sha256: input.rounds must be an integer from 1 to/);
+    assert.throws(() => builtins.fail({ message: 3 }), { message: 'fail: input.message must be a string, got 3' });
+    // Only own properties count: a polluted prototype is not an input.
+    const sneaky = Object.create({ limit: 5 }) as object;
+    assert.deepEqual(builtins.primes(sneaky, ctx), { limit: 100_000, count: 9_592 });
+  });
+
+  it('compute what they say', async () => {
+    const { ctx, progress } = fakeContext();
+    assert.equal(builtins.noop(), null);
+    assert.deepEqual(builtins.primes({ limit: 100 }, ctx), { limit: 100, count: 25 });
+    assert.deepEqual(builtins.primes({ limit: 2 }, ctx), { limit: 2, count: 0 });
+    assert.deepEqual(builtins.primes({ limit: 3 }, ctx), { limit: 3, count: 1 });
+    const sha = builtins.sha256({ bytes: 3, rounds: 1 }, ctx);
+    assert.equal(sha.digest, '9834876dcfb05cb167a5c24953eba58c4ac89b1adf57f28f2f9d09af107ee8f0'); // sha256("aaa")
+    assert.throws(() => builtins.fail({ message: 'on purpose' }), { message: 'on purpose' });
+    assert.throws(() => builtins.fail(undefined), { message: 'failed on purpose' });
+    assert.ok(builtins.spin({ ms: 5 }, ctx).ms >= 5);
+    assert.deepEqual(await builtins.sleep({ ms: 1 }, ctx), { ms: 1 });
+    assert.deepEqual(await builtins.progress({ steps: 3, ms: 0 }, ctx), { steps: 3 });
+    assert.deepEqual(progress, [['step 1/3', { step: 1, steps: 3 }], ['step 2/3', { step: 2, steps: 3 }], ['step 3/3', { step: 3, steps: 3 }]]);
+  });
+
+  it('stop when their task is killed', async () => {
+    const { ctx, controller } = fakeContext();
+    controller.abort(new DOMException('killed', 'AbortError'));
+    assert.throws(() => builtins.spin({ ms: 60_000 }, ctx), { name: 'AbortError' });
+    assert.throws(() => builtins.primes({ limit: 10_000_000 }, ctx), { name: 'AbortError' });
+    assert.throws(() => builtins.sha256({ bytes: 10, rounds: 10_000_000 }, ctx), { name: 'AbortError' });
+    await assert.rejects(builtins.sleep({ ms: 60_000 }, ctx), { name: 'AbortError' });
+  });
+});
+
+describe('task context', () => {
+  it('sees an abort sent on its port even while the job never yields', () => {
+    const { port1, port2 } = new MessageChannel();
+    const task = createTaskContext('t', port2, 1024);
+    try {
+      assert.equal(task.ctx.aborted, false);
+      port1.postMessage({ type: 'abort', reason: 'killed on request' });
+      // No await in between: the 'message' event cannot have run; polling must find it.
+      assert.equal(task.ctx.aborted, true);
+      assert.equal(task.ctx.signal.aborted, true);
+      assert.throws(() => task.ctx.throwIfAborted(), { name: 'AbortError', message: 'killed on request' });
+    } finally {
+      task.close();
+      port1.close();
+    }
+  });
+
+  it('refuses progress data without a JSON form, and posts nothing after close', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const task = createTaskContext('t', port2, 1024);
+    const received: unknown[] = [];
+    port1.on('message', (m) => received.push(m));
+    assert.throws(() => task.ctx.progress('x', { n: 1n }), /ctx.progress: progress data is not JSON-serialisable/);
+    task.ctx.progress('one', { n: 1 });
+    task.ctx.sendFrameworkMessage('hi');
+    task.close();
+    task.ctx.progress('after close');
+    await new Promise((resolve) => setImmediate(resolve));
+    port1.close();
+    assert.deepEqual(received.map((m) => (m as { type: string }).type), ['progress', 'frameworkMessage']);
+  });
+});
