@@ -15,7 +15,7 @@ export function createProgressView(total: number, stream: NodeJS.WriteStream, in
     const bar = new cliProgress.SingleBar(
       {
         stream,
-        format: '  {bar} {percentage}% | {value}/{total} tasks | running {running} | {rate} tasks/s | {elapsed}s',
+        format: '  {bar} {percentage}% | {value}/{total} tasks | in flight {running} | {rate} tasks/s | {elapsed}s',
         hideCursor: true,
         clearOnComplete: false,
         barsize: 30,
@@ -43,7 +43,7 @@ export function createProgressView(total: number, stream: NodeJS.WriteStream, in
       if (tenth === lastTenth && now - lastAt < intervalMs) return;
       lastAt = now;
       lastTenth = tenth;
-      stream.write(`  progress: ${done}/${total} tasks done, ${running} running\n`);
+      stream.write(`  progress: ${done}/${total} tasks done, ${running} in flight\n`);
     },
     stop() {},
   };

@@ -45,7 +45,10 @@ export interface TaskTiming {
 
 export interface LocalRunResult {
   readonly tasks: number;
+  /** From the first LAUNCH to the last terminal update. */
   readonly wallMs: number;
+  /** From launching the executor process to its SUBSCRIBE. */
+  readonly startupMs: number;
   readonly byState: ReadonlyMap<string, number>;
   /** Tasks that did not end in the expected state, with their state and message (the first 20). */
   readonly unexpected: ReadonlyArray<{ taskId: string; state: string; message: string | undefined }>;
@@ -102,6 +105,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   let timedOut = false;
   let interrupted = false;
   const started = performance.now();
+  let submittedAt = started;
+  let subscribedAt = started;
   try {
     const handle = await agent.launchExecutor(
       options.executorCommand !== undefined
@@ -118,9 +123,11 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       finishRun();
     });
     await waitUntilSubscribed(agent, handle.exited, options.timeoutMs);
+    subscribedAt = performance.now();
     if (executorExit === undefined) {
       if (options.progress !== undefined) view = createProgressView(options.workload.length, options.progress);
       let seq = 0;
+      submittedAt = performance.now();
       for (const item of options.workload) {
         const taskId = `task-${++seq}`;
         timings.set(taskId, { launchedAt: performance.now(), runningAt: undefined, endedAt: undefined, state: undefined, message: undefined });
@@ -146,7 +153,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   } finally {
     await agent.stop();
   }
-  const wallMs = performance.now() - started;
+  let lastEnd = submittedAt;
+  for (const t of timings.values()) if (t.endedAt !== undefined && t.endedAt > lastEnd) lastEnd = t.endedAt;
+  const wallMs = lastEnd - submittedAt;
 
   const byState = new Map<string, number>();
   const unexpected: Array<{ taskId: string; state: string; message: string | undefined }> = [];
@@ -168,6 +177,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   return {
     tasks: timings.size,
     wallMs,
+    startupMs: subscribedAt - started,
     byState,
     unexpected,
     unfinished,

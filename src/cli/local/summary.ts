@@ -17,6 +17,7 @@ export function formatSummary(result: LocalRunResult, context: SummaryContext): 
   );
   const states = [...result.byState.entries()].sort((a, b) => b[1] - a[1]).map(([s, n]) => `${s} ${n}`);
   if (result.unfinished > 0) states.push(`not ended ${result.unfinished}`);
+  lines.push(`  executor start   subscribed ${formatMs(result.startupMs)} after launch`);
   lines.push(`  states           ${states.join(', ') || '(none)'}`);
   for (const [label, samples] of [
     ['LAUNCH→RUNNING ', result.launchToRunningMs],
