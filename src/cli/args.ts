@@ -63,7 +63,7 @@ const LOCAL_OPTIONS = {
 } as const;
 
 /** The default workload of `local` (and so of `npm start`): enough CPU work to see the pool at work. */
-export const DEFAULT_LOCAL_WORKLOAD = Object.freeze({ tasks: 400, job: 'primes', input: Object.freeze({ limit: 200_000 }) });
+export const DEFAULT_LOCAL_WORKLOAD = Object.freeze({ tasks: 400, job: 'primes', input: Object.freeze({ limit: 1_000_000 }) });
 
 const TERMINAL_STATES: readonly TaskState[] = ['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR'];
 

@@ -17,6 +17,7 @@
  * framework understands it; then one of FINISHED, FAILED, KILLED.
  */
 import type { TaskState, TaskStatusReason } from '../proto/types.js';
+import { shrinkDeadline } from './kill-policy.js';
 
 export type TaskPhase = 'new' | 'queued' | 'dispatched' | 'running' | 'killing' | 'ended';
 export type TerminalState = 'TASK_FINISHED' | 'TASK_FAILED' | 'TASK_KILLED';
@@ -69,6 +70,8 @@ export interface KillRequest {
 interface KillState {
   readonly cause: KillCause;
   readonly startedAt: number;
+  /** The grace in force (the smallest asked for), for messages. */
+  graceMs: number;
   deadline: number;
   escalated: boolean;
 }
@@ -141,12 +144,12 @@ export class TaskLifecycle {
         return [];
       case 'new':
       case 'queued':
-        this.#kill = { cause, startedAt: now, deadline: now, escalated: false };
+        this.#kill = { cause, startedAt: now, graceMs: 0, deadline: now, escalated: false };
         return [{ type: 'dequeue' }, ...this.#end('TASK_KILLED', `${causeText(cause)} before it started`)];
       case 'dispatched':
       case 'running': {
         this.#phase = 'killing';
-        this.#kill = { cause, startedAt: now, deadline: now + Math.max(0, graceMs), escalated: false };
+        this.#kill = { cause, startedAt: now, graceMs: Math.max(0, graceMs), deadline: now + Math.max(0, graceMs), escalated: false };
         const effects: Effect[] = [];
         if (request.sendKilling) effects.push({ type: 'status', state: 'TASK_KILLING', message: causeText(cause) });
         effects.push({ type: 'abortJob', reason: causeText(cause) });
@@ -156,9 +159,10 @@ export class TaskLifecycle {
       case 'killing': {
         const kill = this.#kill!;
         if (kill.escalated) return [];
-        const deadline = Math.min(kill.deadline, kill.startedAt + Math.max(0, graceMs));
+        const deadline = shrinkDeadline(kill.deadline, kill.startedAt, Math.max(0, graceMs));
         if (deadline >= kill.deadline) return [];
         kill.deadline = deadline;
+        kill.graceMs = Math.max(0, graceMs);
         return this.#escalateIfDue(now);
       }
     }
@@ -204,10 +208,8 @@ export class TaskLifecycle {
         return 'the job finished before it noticed the kill; its result was discarded';
       case 'failed':
         return `the job ended with an error while being killed: ${outcome.message}`;
-      case 'terminated': {
-        const kill = this.#kill!;
-        return `the job did not stop within its ${Math.max(0, kill.deadline - kill.startedAt)} ms grace period, so its worker thread was terminated`;
-      }
+      case 'terminated':
+        return `the job did not stop within its ${this.#kill!.graceMs} ms grace period, so its worker thread was terminated`;
     }
   }
 
