@@ -28,7 +28,6 @@ export const ERROR_CODES = {
   MPE_PAYLOAD_TOO_LARGE: 'A task\'s data is over the configured payload limit (sent as TASK_ERROR).',
   MPE_UNKNOWN_JOB: 'A task names a job that no registered job module exports (sent as TASK_ERROR).',
   MPE_JOB_MODULE: 'A job module could not be loaded, exports no jobs, or exports a name already taken.',
-  MPE_POOL_CLOSED: 'The pool executor was used after it was destroyed.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -33,6 +33,10 @@ export type {
   EventSubscribed, Event, CallType, CallUpdate, CallSubscribe, Call,
 } from './proto/types.js';
 
+// The pool executor: launchTask hands each task to a worker-thread pool.
+export { DEFAULT_KILL_GRACE_MS, JobModuleError, PayloadError, PoolExecutor } from './pool/index.js';
+export type { Job, JobContext, JobModule, PoolExecutorEvents, PoolExecutorOptions, TerminalState, WorkerLoss } from './pool/index.js';
+
 // The local agent.
 export { LocalAgent } from './agent/index.js';
 export type {

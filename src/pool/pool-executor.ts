@@ -12,7 +12,7 @@
  * the job still running, the run's piscina AbortSignal is aborted, which makes piscina
  * TERMINATE the thread (and start a replacement); TASK_KILLED follows the thread's exit.
  */
-import { MessageChannel, type Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import { EventEmitter } from 'eventemitter3';
 import type { CallbackResult, Executor, ExecutorDriver } from '../executor.js';
 import type { Logger } from '../log.js';
@@ -119,6 +119,20 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     this.#pool = pool;
     this.#jobs = jobs;
     this.#reporter = new StatusReporter(options.logger);
+  }
+
+  /**
+   * Listeners run synchronously inside the executor's bookkeeping; one that throws must not
+   * leave a task half-ended (or crash the process from a worker-message or timer path), so
+   * the error is logged and the executor goes on.
+   */
+  override emit<T extends EventEmitter.EventNames<PoolExecutorEvents>>(event: T, ...args: EventEmitter.EventArgs<PoolExecutorEvents, T>): boolean {
+    try {
+      return super.emit(event, ...args);
+    } catch (error) {
+      this.#logger.error({ event, err: error }, 'a PoolExecutor event listener threw');
+      return true;
+    }
   }
 
   // ---- what metrics and the CLI read ----
@@ -253,8 +267,13 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
       // REASON_EXECUTOR_TERMINATED (PROTOCOL.md §7.5): a LAUNCH that races the SHUTDOWN gets the
       // same, so a scheduler sees one outcome either way. TASK_KILLED would claim a kill that
       // nobody asked for; FAILED tells it to run the task elsewhere.
+      const refused = new Set<string>();
       for (const task of tasks) {
-        this.#refuse(task.task_id.value, 'TASK_FAILED', 'the executor is shutting down; the task was not started', 'REASON_EXECUTOR_TERMINATED');
+        const id = task.task_id.value;
+        // A live id is a task being killed by the shutdown: its own terminal update is coming.
+        if (this.#table.has(id) || refused.has(id)) continue;
+        refused.add(id);
+        this.#refuse(id, 'TASK_FAILED', 'the executor is shutting down; the task was not started', 'REASON_EXECUTOR_TERMINATED');
       }
       return;
     }
@@ -279,9 +298,13 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     if (isGroup && firstProblem !== undefined) {
       // Like the master, treat a group as one: one invalid task makes the whole group invalid.
       const culprit = `task group is invalid: task ${JSON.stringify(firstProblem.task.task_id.value)}: ${firstProblem.problem}`;
+      const refused = new Set<string>();
       for (const c of checked) {
-        if (this.#table.has(c.task.task_id.value)) continue;
-        this.#refuse(c.task.task_id.value, 'TASK_ERROR', c.problem ?? culprit, 'REASON_TASK_GROUP_INVALID');
+        const id = c.task.task_id.value;
+        // One update per id: never one for a live task, never two for an id repeated in the group.
+        if (this.#table.has(id) || refused.has(id)) continue;
+        refused.add(id);
+        this.#refuse(id, 'TASK_ERROR', c.problem ?? culprit, 'REASON_TASK_GROUP_INVALID');
       }
       return;
     }
@@ -352,10 +375,12 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     } catch (error) {
       pending = Promise.reject(error);
     }
-    pending.then(
-      (response) => this.#settle(record, responseOutcome(response)),
-      (error: unknown) => this.#onRunRejected(record, run, error),
-    );
+    pending
+      .then(
+        (response) => this.#settle(record, responseOutcome(response)),
+        (error: unknown) => this.#onRunRejected(record, run, error),
+      )
+      .catch((error: unknown) => this.#logger.error({ taskId: record.id, err: error }, 'internal error while ending a task'));
   }
 
   #onWorkerMessage(record: TaskRecord, message: WorkerToMain): void {
@@ -407,9 +432,25 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   /** The run is over: free its slot and resources, then let the lifecycle decide the update. */
   #settle(record: TaskRecord, outcome: Outcome): void {
     this.#inFlight--;
+    if (!this.#destroyed) this.#drainPort(record);
     this.#releaseRun(record);
     if (!this.#destroyed) this.#apply(record, record.lifecycle.end(outcome));
     this.#pump();
+  }
+
+  /**
+   * The piscina response and the task's port are two channels with no order between them, but
+   * the worker posts on the task port BEFORE it answers, and a post lands in the receiving
+   * port's queue at once. So when the answer is here, whatever the job said before returning
+   * ("started", its last progress, a framework message) can be taken off the port, in order,
+   * and handled before the terminal update.
+   */
+  #drainPort(record: TaskRecord): void {
+    const port = record.port;
+    if (port === undefined) return;
+    for (let entry = receiveMessageOnPort(port); entry !== undefined; entry = receiveMessageOnPort(port)) {
+      this.#onWorkerMessage(record, entry.message as WorkerToMain);
+    }
   }
 
   #releaseRun(record: TaskRecord): void {

@@ -57,10 +57,18 @@ export class ProgressLimiter<T> {
 
   #flush(): void {
     this.#timer = undefined;
+    if (this.#held === undefined || this.#closed) return;
+    // Node's timers run on a millisecond loop clock and may fire a fraction of a millisecond
+    // early by a finer clock: wait out the rest rather than send two updates too close.
+    const now = this.#clock.now();
+    const wait = this.#lastSentAt + this.#intervalMs - now;
+    if (wait > 0) {
+      this.#timer = this.#clock.setTimeout(() => this.#flush(), Math.ceil(wait));
+      return;
+    }
     const held = this.#held;
     this.#held = undefined;
-    if (held === undefined || this.#closed) return;
-    this.#lastSentAt = this.#clock.now();
+    this.#lastSentAt = now;
     this.#send(held.value);
   }
 }

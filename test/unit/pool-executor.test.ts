@@ -177,7 +177,7 @@ describe('PoolExecutor: bad payloads', () => {
         [task('x3', '[]'), 'task data must be a JSON object {"job": <name>, "input": <any JSON>}, got an array'],
         [task('x4', '{"input":1}'), 'task data has no "job" field; expected {"job": <name>, "input": <any JSON>}'],
         [task('x5', '{"job":1}'), 'task data\'s "job" must be a string, got a number'],
-        [task('x6', '{"job":"primes2"}'), /^unknown job "primes2"; known: asyncThrow, big, chatty, cooperative, echo, exits, fail, hang, nonCloneable, noop, oom, primes, progress, sha256, sleep, spin, tellScheduler, throws$/],
+        [task('x6', '{"job":"primes2"}'), /^unknown job "primes2"; known: asyncThrow, big, chatty, cooperative, echo, exits, fail, hang, leaveThrow, nonCloneable, noop, oom, primes, progress, sha256, sleep, spin, tellScheduler, throws$/],
         [task('x7', { job: 'noop', input: 'x'.repeat(100) }), 'task data is 125 bytes, over the limit of 64 bytes'],
       ];
       for (const [info, message] of cases) {
@@ -235,6 +235,21 @@ describe('PoolExecutor: kills', () => {
       h.executor.launchTask(h.driver, jobTask('after2', 'spin', { ms: 20 }));
       assert.equal((await h.ended('after1')).state, 'TASK_FINISHED');
       assert.equal((await h.ended('after2')).state, 'TASK_FINISHED');
+    } finally {
+      await close(h);
+    }
+  });
+
+  it('a kill while the task is on its way to a worker: it never starts, no RUNNING', async () => {
+    const h = await harness({}, KILLING_CAPABLE);
+    try {
+      h.executor.launchTask(h.driver, jobTask('w1', 'sleep', { ms: 60_000 }));
+      assert.equal(h.executor.running, 1);
+      h.executor.killTask(h.driver, { value: 'w1' }, killPolicy(10_000));
+      const end = await h.ended('w1');
+      assert.deepEqual(h.driver.states('w1'), ['TASK_STARTING', 'TASK_KILLING', 'TASK_KILLED']);
+      assert.equal(end.message, 'killed on request; the job stopped within its grace period');
+      assert.equal(h.eventsOf('killEscalated').length, 0);
     } finally {
       await close(h);
     }
@@ -366,7 +381,7 @@ describe('PoolExecutor: progress', () => {
   });
 });
 
-describe('PoolExecutor: worker faults', () => {
+describe('PoolExecutor: worker faults', { concurrency: true }, () => {
   const faults: Array<{ job: string; message: string; reason?: string; loss: string; memMb?: number }> = [
     { job: 'throws', message: 'fixture error', loss: '' },
     { job: 'exits', message: 'the job ended its worker thread with process.exit(3); the thread was replaced', loss: 'exit' },
@@ -380,10 +395,10 @@ describe('PoolExecutor: worker faults', () => {
     },
   ];
   for (const fault of faults) {
-    it(`${fault.job}: TASK_FAILED with a clear message; a task running alongside still finishes`, async () => {
+    it(`${fault.job}: TASK_FAILED with a clear message; a task running alongside still finishes`, { concurrency: true }, async () => {
       const h = await harness();
       try {
-        h.executor.launchTask(h.driver, jobTask('bystander', 'sleep', { ms: 300 }));
+        h.executor.launchTask(h.driver, jobTask('bystander', 'sleep', { ms: 1_000 }));
         await h.running('bystander');
         h.executor.launchTask(h.driver, jobTask('victim', fault.job, undefined, fault.memMb === undefined ? {} : { memMb: fault.memMb }));
         const end = await h.ended('victim', 15_000);
@@ -394,7 +409,9 @@ describe('PoolExecutor: worker faults', () => {
         assert.deepEqual(h.eventsOf('workerReplaced'), fault.loss === '' ? [] : [{ reason: fault.loss, taskId: 'victim' }]);
         const bystander = await h.ended('bystander');
         assert.equal(bystander.state, 'TASK_FINISHED');
-        assert.equal(h.text(bystander.data), '{"ms":300}');
+        assert.equal(h.text(bystander.data), '{"ms":1000}');
+        // They really overlapped: the victim ended while the bystander was running.
+        assert.ok(h.driver.updates.indexOf(end) < h.driver.updates.indexOf(bystander));
         // The pool is whole again.
         h.executor.launchTask(h.driver, jobTask('next', 'noop'));
         assert.equal((await h.ended('next')).state, 'TASK_FINISHED');
@@ -403,6 +420,49 @@ describe('PoolExecutor: worker faults', () => {
       }
     });
   }
+});
+
+describe('PoolExecutor: leftovers and listeners', () => {
+  it('a timer a finished job left behind still runs (live event loop) and its crash affects no task', async () => {
+    const h = await harness({ threads: 1 });
+    try {
+      h.executor.launchTask(h.driver, jobTask('lt', 'leaveThrow'));
+      assert.equal((await h.ended('lt')).state, 'TASK_FINISHED');
+      // With Atomics.wait idling the worker, this timer would only fire inside the next task.
+      await waitFor(() => h.eventsOf('workerReplaced').length > 0, { what: 'the idle worker crash' });
+      assert.deepEqual(h.eventsOf('workerReplaced'), [{ reason: 'crash' }]);
+      h.executor.launchTask(h.driver, jobTask('after', 'sleep', { ms: 40 }));
+      assert.equal((await h.ended('after')).state, 'TASK_FINISHED');
+    } finally {
+      await close(h);
+    }
+  });
+
+  it('a throwing listener does not break the task bookkeeping', async () => {
+    const h = await harness();
+    try {
+      h.executor.on('statusUpdate', () => {
+        throw new Error('bad listener');
+      });
+      h.executor.on('taskEnded', () => {
+        throw new Error('bad listener');
+      });
+      h.executor.launchTask(h.driver, jobTask('l1', 'noop'));
+      await h.ended('l1');
+      assert.deepEqual(h.driver.states('l1'), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+      await waitFor(() => h.executor.tasks === 0);
+    } finally {
+      await close(h);
+    }
+  });
+
+  it('a fatal driver error destroys the pool', async () => {
+    const h = await harness();
+    assert.equal(h.executor.liveThreads, 2);
+    await h.executor.error(h.driver, 'agent said no');
+    assert.equal(h.executor.liveThreads, 0);
+    live.delete(h.executor);
+  });
 });
 
 describe('PoolExecutor: task groups', () => {
@@ -457,10 +517,41 @@ describe('PoolExecutor: task groups', () => {
     try {
       h.executor.launchTaskGroup(h.driver, [jobTask('v1', 'noop'), task('v2', '{"job":"nope"}')]);
       assert.deepEqual(h.driver.of('v1').map((u) => [u.state, u.reason, u.message]), [
-        ['TASK_ERROR', 'REASON_TASK_GROUP_INVALID', 'task group is invalid: task "v2": unknown job "nope"; known: asyncThrow, big, chatty, cooperative, echo, exits, fail, hang, nonCloneable, noop, oom, primes, progress, sha256, sleep, spin, tellScheduler, throws'],
+        ['TASK_ERROR', 'REASON_TASK_GROUP_INVALID', 'task group is invalid: task "v2": unknown job "nope"; known: asyncThrow, big, chatty, cooperative, echo, exits, fail, hang, leaveThrow, nonCloneable, noop, oom, primes, progress, sha256, sleep, spin, tellScheduler, throws'],
       ]);
       assert.deepEqual(h.driver.states('v2'), ['TASK_ERROR']);
       assert.match(h.driver.terminal('v2')!.message!, /^unknown job "nope"/);
+    } finally {
+      await close(h);
+    }
+  });
+});
+
+describe('PoolExecutor: repeated task ids', () => {
+  it('a group repeating a task id, or reusing a live one, is invalid; each id gets at most one update', async () => {
+    const h = await harness();
+    try {
+      h.executor.launchTask(h.driver, jobTask('live', 'cooperative'));
+      h.executor.launchTaskGroup(h.driver, [jobTask('r1', 'noop'), jobTask('r1', 'noop'), jobTask('live', 'noop')]);
+      assert.deepEqual(h.driver.of('r1').map((u) => [u.state, u.reason]), [['TASK_ERROR', 'REASON_TASK_GROUP_INVALID']]);
+      assert.match(h.driver.terminal('r1')!.message!, /^task group is invalid: task "r1": task id "r1" is used twice$/);
+      assert.deepEqual(h.driver.states('live'), ['TASK_STARTING']);
+      h.executor.killTask(h.driver, { value: 'live' });
+      await h.ended('live');
+    } finally {
+      await close(h);
+    }
+  });
+
+  it('a LAUNCH during shutdown reusing the id of a task being killed adds nothing', async () => {
+    const h = await harness({ shutdownGracePeriodMs: 1_200, shutdownMarginMs: 1_000 });
+    try {
+      h.executor.launchTask(h.driver, jobTask('z', 'cooperative'));
+      await h.running('z');
+      const done = h.executor.shutdown(h.driver);
+      h.executor.launchTask(h.driver, jobTask('z', 'noop'));
+      await done;
+      assert.deepEqual(h.driver.states('z'), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED']);
     } finally {
       await close(h);
     }
