@@ -11,7 +11,7 @@ export type { DisconnectReason, DriverEvents } from './driver/events.js';
 export { readExecutorEnvironment, Secret } from './driver/environment.js';
 export type { AgentEndpoint, ExecutorEnvironment, TlsSettings } from './driver/environment.js';
 export type { AgentTransport, CallResult, EventStream, StreamHandlers, SubscribeResult } from './driver/transport.js';
-export type { Clock } from './driver/clock.js';
+export type { Clock } from './clock.js';
 
 // The wire: RecordIO framing and the Call/Event codec.
 export { RecordIODecoder, encodeRecord } from './protocol/recordio.js';
@@ -22,7 +22,7 @@ export { formatDuration, parseDuration } from './protocol/duration.js';
 export { buildExecutorEnvironment, ENV } from './protocol/environment.js';
 export type { ExecutorEnvironmentSpec } from './protocol/environment.js';
 export { withDeclaredDefaults } from './proto/schema.js';
-export { TERMINAL_TASK_STATES, isTerminalState } from './proto/types.js';
+export { TASK_STATES, TERMINAL_TASK_STATES, isTerminalState } from './proto/types.js';
 export type {
   Int64, FrameworkID, AgentID, ExecutorID, TaskID, ContainerID, TimeInfo, DurationInfo,
   KillPolicy, Label, Labels, ValueType, ValueScalar, ValueRange, ValueRanges, ValueSet,

@@ -4,7 +4,7 @@
 // delays in [0, backoffMax] until connected; if the deadline passes first, give up.
 // It knows nothing of HTTP or the driver: time, randomness and the two outcomes are injected.
 import { InvalidOptionError } from '../errors.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../clock.js';
 
 export type { Clock };
 

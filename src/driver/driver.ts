@@ -5,14 +5,14 @@ import { Status, type Executor, type ExecutorDriver, type StatusUpdateInput } fr
 import { silentLogger, type Logger } from '../log.js';
 import { codecFor, type Codec, type ContentType } from '../protocol/codec.js';
 import { RecordIODecoder } from '../protocol/recordio.js';
-import type {
-  AgentInfo,
-  Call,
-  Event,
-  ExecutorInfo,
-  FrameworkInfo,
-  TaskState,
-  TaskStatus,
+import {
+  TASK_STATES,
+  type AgentInfo,
+  type Call,
+  type Event,
+  type ExecutorInfo,
+  type FrameworkInfo,
+  type TaskStatus,
 } from '../proto/types.js';
 import { ReconnectBackoff } from './backoff.js';
 import { readExecutorEnvironment, type ExecutorEnvironment } from './environment.js';
@@ -21,24 +21,9 @@ import type { DisconnectReason, DriverEvents } from './events.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { SerialLoop } from './serial-loop.js';
 import { HttpAgentTransport, type AgentTransport, type EventStream } from './transport.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { LivenessWatchdog } from './watchdog.js';
 
-const TASK_STATES: ReadonlySet<string> = new Set<TaskState>([
-  'TASK_STARTING',
-  'TASK_RUNNING',
-  'TASK_KILLING',
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_ERROR',
-  'TASK_LOST',
-  'TASK_DROPPED',
-  'TASK_UNREACHABLE',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-  'TASK_UNKNOWN',
-]);
 
 export interface MesosExecutorDriverOptions {
   /**

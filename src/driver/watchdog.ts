@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 
 /**
  * Notices a half-open event stream: a socket that stays open while the agent is gone sends

@@ -18,7 +18,7 @@ import type { CallbackResult, Executor, ExecutorDriver } from '../executor.js';
 import type { Logger } from '../log.js';
 import type { AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, TaskID, TaskInfo } from '../proto/types.js';
 import type { RunRequest, RunResponse, WorkerToMain } from '../../workers/protocol.js';
-import { systemClock, type Clock } from './clock.js';
+import { backgroundClock, type Clock } from '../clock.js';
 import { JobModuleError } from './errors.js';
 import type { PoolExecutorEvents } from './events.js';
 import { classifyRunError } from './faults.js';
@@ -67,7 +67,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   readonly #logger: Logger;
   readonly #pool: WorkerPool;
   readonly #jobs: ReadonlySet<string>;
-  readonly #clock: Clock = systemClock;
+  readonly #clock: Clock = backgroundClock;
   readonly #table = new TaskTable();
   /** Accepted tasks waiting for a free thread, in launch order (a Set keeps insertion order). */
   readonly #queue = new Set<string>();

@@ -1,6 +1,6 @@
 // Per-task progress rate limiting: a chatty job must not flood the agent (each update is an
 // HTTP call, stored until acknowledged), yet the scheduler should see the latest state.
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 
 export const DEFAULT_PROGRESS_INTERVAL_MS = 250;
 

@@ -311,6 +311,24 @@ export interface Call {
   message?: { data: Uint8Array };
 }
 
+/** Every TaskState name (the enum of `mesos.proto`). */
+export const TASK_STATES: ReadonlySet<TaskState> = new Set<TaskState>([
+  'TASK_STAGING',
+  'TASK_STARTING',
+  'TASK_RUNNING',
+  'TASK_KILLING',
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_ERROR',
+  'TASK_LOST',
+  'TASK_DROPPED',
+  'TASK_UNREACHABLE',
+  'TASK_GONE',
+  'TASK_GONE_BY_OPERATOR',
+  'TASK_UNKNOWN',
+]);
+
 /** Terminal task states, as upstream's `isTerminalState` (src/common/protobuf_utils.cpp) counts them. */
 export const TERMINAL_TASK_STATES: ReadonlySet<TaskState> = new Set<TaskState>([
   'TASK_FINISHED',

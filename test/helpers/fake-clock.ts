@@ -1,6 +1,6 @@
 // A deterministic clock for timer-driven helpers (backoff, deadlines): time only moves when a
 // test calls tick(). Timers due at the same time fire in the order they were set, like Node's.
-import type { Clock } from '../../src/driver/clock.js';
+import type { Clock } from '../../src/clock.js';
 
 interface FakeTimer {
   readonly id: number;

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { MesosExecutorError } from '../../src/errors.js';
 import { ReconnectBackoff, type ReconnectAttempt, type ReconnectBackoffOptions } from '../../src/driver/backoff.js';
-import { systemClock } from '../../src/driver/clock.js';
+import { systemClock } from '../../src/clock.js';
 import { FakeClock, seededRandom } from '../helpers/fake-clock.js';
 
 interface Harness {

@@ -1,4 +1,7 @@
-/** The timer functions time-driven helpers depend on, so tests can drive them with a fake clock. */
+/**
+ * The timer functions time-driven helpers depend on (reconnect backoff, the liveness
+ * watchdog, progress rate limiting, kill escalation), so tests can drive them with a fake clock.
+ */
 export interface Clock {
   /** Monotonic milliseconds. */
   now(): number;
@@ -14,5 +17,16 @@ export interface Clock {
 export const systemClock: Clock = Object.freeze({
   now: () => performance.now(),
   setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
+  clearTimeout: (handle: unknown): void => clearTimeout(handle as ReturnType<typeof setTimeout>),
+});
+
+/**
+ * Like {@link systemClock}, but a pending timer never keeps a finished process alive by itself
+ * (a progress flush, a kill escalation: a running task's MessagePort keeps the process up while
+ * it matters).
+ */
+export const backgroundClock: Clock = Object.freeze({
+  now: () => performance.now(),
+  setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms).unref(),
   clearTimeout: (handle: unknown): void => clearTimeout(handle as ReturnType<typeof setTimeout>),
 });
