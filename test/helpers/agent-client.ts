@@ -3,6 +3,8 @@
 // codec and the RecordIO framing), only node:http.
 import { randomUUID } from 'node:crypto';
 import { request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { afterEach } from 'node:test';
+import { LocalAgent, type LocalAgentOptions } from '../../src/agent/index.js';
 import { jsonCodec, protobufCodec, type Codec, type ContentType } from '../../src/protocol/codec.js';
 import { RecordIODecoder } from '../../src/protocol/recordio.js';
 import type { Call, Event, EventType, TaskInfo, TaskState, TaskStatus } from '../../src/proto/types.js';
@@ -201,4 +203,33 @@ export function subscribe(
 function splitEndpoint(endpoint: string): [string, number] {
   const at = endpoint.lastIndexOf(':');
   return [endpoint.slice(0, at), Number(endpoint.slice(at + 1))];
+}
+
+/**
+ * Agents and subscriptions for one test file, all closed after each test: call once at the top
+ * level of the file (it registers the afterEach hook).
+ */
+export function agentRig(): {
+  startAgent(options?: LocalAgentOptions): Promise<LocalAgent>;
+  open(agent: LocalAgent, options?: Parameters<typeof subscribe>[1]): Promise<Subscription>;
+} {
+  const agents: LocalAgent[] = [];
+  const streams: Subscription[] = [];
+  afterEach(async () => {
+    for (const s of streams.splice(0)) s.close();
+    await Promise.all(agents.splice(0).map((a) => a.stop()));
+  });
+  return {
+    async startAgent(options = {}) {
+      const agent = new LocalAgent(options);
+      agents.push(agent);
+      await agent.start();
+      return agent;
+    },
+    async open(agent, options = {}) {
+      const s = await subscribe(agent, options);
+      streams.push(s);
+      return s;
+    },
+  };
 }

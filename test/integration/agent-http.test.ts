@@ -1,38 +1,21 @@
 // The executor endpoint over real loopback HTTP: every row of PROTOCOL.md §2.2, in upstream's
 // order, with upstream's texts.
 import { strict as assert } from 'node:assert';
-import { afterEach, describe, it } from 'node:test';
-import { LocalAgent, type LocalAgentOptions } from '../../src/agent/index.js';
+import { describe, it } from 'node:test';
 import type { Call } from '../../src/proto/types.js';
 import {
   ids,
   postCall,
   rawRequest,
-  subscribe,
   subscribeCall,
   taskStatus,
   updateCall,
-  type Subscription,
+  agentRig,
 } from '../helpers/agent-client.js';
+import type { LocalAgent } from '../../src/agent/index.js';
 import { waitFor } from '../helpers/wait.js';
 
-const agents: LocalAgent[] = [];
-const streams: Subscription[] = [];
-async function startAgent(options: LocalAgentOptions = {}): Promise<LocalAgent> {
-  const agent = new LocalAgent(options);
-  agents.push(agent);
-  await agent.start();
-  return agent;
-}
-async function open(agent: LocalAgent, options: Parameters<typeof subscribe>[1] = {}): Promise<Subscription> {
-  const s = await subscribe(agent, options);
-  streams.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of streams.splice(0)) s.close();
-  await Promise.all(agents.splice(0).map((a) => a.stop()));
-});
+const { startAgent, open } = agentRig();
 
 /** Puts the agent in a recovery phase for the rest of the test (stop() ends it). */
 async function holdPhase(agent: LocalAgent, phase: 'containerizer-recovery' | 'recovering'): Promise<void> {

@@ -2,37 +2,21 @@
 // §3, §4, §8.3, §8.4).
 import { strict as assert } from 'node:assert';
 import { connect } from 'node:net';
-import { afterEach, describe, it } from 'node:test';
-import { LocalAgent, type LocalAgentOptions } from '../../src/agent/index.js';
+import { describe, it } from 'node:test';
 import { jsonCodec, protobufCodec, type ContentType } from '../../src/protocol/codec.js';
 import type { Event, TaskInfo } from '../../src/proto/types.js';
 import {
   postCall,
-  subscribe,
   subscribeCall,
   taskStatus,
   updateCall,
+  agentRig,
   type Subscription,
 } from '../helpers/agent-client.js';
+import type { LocalAgent, LocalAgentOptions } from '../../src/agent/index.js';
 import { waitFor } from '../helpers/wait.js';
 
-const agents: LocalAgent[] = [];
-const streams: Subscription[] = [];
-async function startAgent(options: LocalAgentOptions = {}): Promise<LocalAgent> {
-  const agent = new LocalAgent(options);
-  agents.push(agent);
-  await agent.start();
-  return agent;
-}
-async function open(agent: LocalAgent, options: Parameters<typeof subscribe>[1] = {}): Promise<Subscription> {
-  const s = await subscribe(agent, options);
-  streams.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of streams.splice(0)) s.close();
-  await Promise.all(agents.splice(0).map((a) => a.stop()));
-});
+const { startAgent, open } = agentRig();
 
 const acksOf = (s: Subscription): string[] =>
   s.events.filter((e) => e.type === 'ACKNOWLEDGED').map((e) => Buffer.from(e.acknowledged!.uuid).toString('hex'));
