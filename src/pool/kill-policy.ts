@@ -43,3 +43,8 @@ export function resolveKillGraceMs(
 export function shrinkDeadline(currentDeadline: number, firstKillAt: number, graceMs: number): number {
   return Math.min(currentDeadline, firstKillAt + graceMs);
 }
+
+/** `TaskInfo.max_completion_time` in ms, or undefined when the task has none. */
+export function maxCompletionMs(task: { max_completion_time?: DurationInfo }): number | undefined {
+  return durationToMs(task.max_completion_time);
+}

@@ -22,7 +22,7 @@ import { backgroundClock, type Clock } from '../clock.js';
 import { JobModuleError } from './errors.js';
 import type { PoolExecutorEvents } from './events.js';
 import { classifyRunError } from './faults.js';
-import { resolveKillGraceMs } from './kill-policy.js';
+import { maxCompletionMs, resolveKillGraceMs } from './kill-policy.js';
 import { resolvePoolOptions, type PoolExecutorOptions, type ResolvedPoolOptions } from './options.js';
 import { parsePayload, taskMemoryMb, type TaskPayload } from './payload.js';
 import { ProgressLimiter } from './progress.js';
@@ -33,6 +33,8 @@ import { WorkerPool } from './worker-pool.js';
 
 /** Least time given to the acknowledgement wait on shutdown, even when the grace period is spent. */
 const MIN_ACK_WAIT_MS = 100;
+// setTimeout fires at once for longer delays.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Of the shutdown grace period, kept for destroying the pool and stopping the driver. */
 const SHUTDOWN_TAIL_MS = 250;
 
@@ -339,6 +341,9 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     this.#queue.add(record.id);
     this.#apply(record, lifecycle.accept());
     this.emit('taskAccepted', { taskId: record.id, job: record.job });
+    const limitMs = maxCompletionMs(task);
+    // Counted from launch, as upstream's command executor does: time queued counts too.
+    if (limitMs !== undefined) this.#armDeadline(record, limitMs, record.acceptedAt + limitMs);
   }
 
   /** Hands queued tasks to the pool while fewer than `threads` runs are in flight. */
@@ -465,6 +470,16 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
 
   // ---- killing ----
 
+  /** Kills the task at `at` (clock time); re-arms past setTimeout's 2^31-1 ms limit. */
+  #armDeadline(record: TaskRecord, limitMs: number, at: number): void {
+    const remaining = at - this.#clock.now();
+    record.deadlineTimer = this.#clock.setTimeout(() => {
+      record.deadlineTimer = undefined;
+      if (this.#clock.now() < at) this.#armDeadline(record, limitMs, at);
+      else this.#kill(record, { kind: 'deadline', limitMs }, 0);
+    }, Math.max(0, Math.min(remaining, MAX_TIMER_MS)));
+  }
+
   #kill(record: TaskRecord, cause: KillCause, graceMs: number): void {
     this.#apply(record, record.lifecycle.kill({ cause, graceMs, now: this.#clock.now(), sendKilling: this.#killingStateCapable }));
   }
@@ -515,6 +530,8 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   }
 
   #ended(record: TaskRecord, state: TerminalState, reason: StatusEffect['reason']): void {
+    if (record.deadlineTimer !== undefined) this.#clock.clearTimeout(record.deadlineTimer);
+    record.deadlineTimer = undefined;
     this.#table.end(record.id, state);
     this.emit('taskEnded', {
       taskId: record.id,

@@ -27,7 +27,12 @@ export type KillCause =
   | { readonly kind: 'request' }
   | { readonly kind: 'shutdown' }
   /** Another task of its group ended FAILED or KILLED (the default executor's group rule). */
-  | { readonly kind: 'group'; readonly taskId: string; readonly state: TerminalState };
+  | { readonly kind: 'group'; readonly taskId: string; readonly state: TerminalState }
+  /**
+   * `TaskInfo.max_completion_time` passed. Upstream's command executor kills with a zero grace
+   * period, sends no TASK_KILLING, and reports TASK_FAILED (REASON_MAX_COMPLETION_TIME_REACHED).
+   */
+  | { readonly kind: 'deadline'; readonly limitMs: number };
 
 /** How a job's run ended, as the pool saw it. */
 export type Outcome =
@@ -84,6 +89,8 @@ function causeText(cause: KillCause): string {
       return 'killed: the executor is shutting down';
     case 'group':
       return `killed: task ${JSON.stringify(cause.taskId)} of its group ended ${cause.state}`;
+    case 'deadline':
+      return `max_completion_time of ${cause.limitMs} ms reached`;
   }
 }
 
@@ -145,13 +152,13 @@ export class TaskLifecycle {
       case 'new':
       case 'queued':
         this.#kill = { cause, startedAt: now, graceMs: 0, deadline: now, escalated: false };
-        return [{ type: 'dequeue' }, ...this.#end('TASK_KILLED', `${causeText(cause)} before it started`)];
+        return [{ type: 'dequeue' }, ...this.#endKilled(`${causeText(cause)} before it started`)];
       case 'dispatched':
       case 'running': {
         this.#phase = 'killing';
         this.#kill = { cause, startedAt: now, graceMs: Math.max(0, graceMs), deadline: now + Math.max(0, graceMs), escalated: false };
         const effects: Effect[] = [];
-        if (request.sendKilling) effects.push({ type: 'status', state: 'TASK_KILLING', message: causeText(cause) });
+        if (request.sendKilling && cause.kind !== 'deadline') effects.push({ type: 'status', state: 'TASK_KILLING', message: causeText(cause) });
         effects.push({ type: 'abortJob', reason: causeText(cause) });
         effects.push(...this.#escalateIfDue(now));
         return effects;
@@ -178,7 +185,7 @@ export class TaskLifecycle {
   end(outcome: Outcome): Effect[] {
     if (this.#phase === 'ended') return [];
     if (this.#kill !== undefined) {
-      return this.#end('TASK_KILLED', `${causeText(this.#kill.cause)}; ${this.#killedHow(outcome)}`);
+      return this.#endKilled(`${causeText(this.#kill.cause)}; ${this.#killedHow(outcome)}`);
     }
     // The result may overtake the "started" message (two ports, no order between them):
     // a task that ran still gets its RUNNING before the terminal update.
@@ -211,6 +218,13 @@ export class TaskLifecycle {
       case 'terminated':
         return `the job did not stop within its ${this.#kill!.graceMs} ms grace period, so its worker thread was terminated`;
     }
+  }
+
+  /** The end of a killed task: TASK_KILLED, except past its max_completion_time (TASK_FAILED). */
+  #endKilled(message: string): Effect[] {
+    return this.#kill?.cause.kind === 'deadline'
+      ? this.#end('TASK_FAILED', message, 'REASON_MAX_COMPLETION_TIME_REACHED')
+      : this.#end('TASK_KILLED', message);
   }
 
   #escalateIfDue(now: number): Effect[] {

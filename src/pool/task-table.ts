@@ -33,6 +33,8 @@ export interface TaskRecord {
   /** The thread running it, once the worker said "started". */
   thread?: Worker;
   escalationTimer?: unknown;
+  /** Fires when the task's max_completion_time passes. */
+  deadlineTimer?: unknown;
   progress?: ProgressLimiter<ProgressUpdate>;
 }
 

@@ -161,6 +161,17 @@ describe('pool executor over the wire', () => {
     assert.equal((await terminal(wire.agent, 'neighbour')).state, 'TASK_FINISHED');
   });
 
+  it('max_completion_time: a task still running (or queued) when it passes is FAILED with REASON_MAX_COMPLETION_TIME_REACHED', async () => {
+    const limit = { nanoseconds: 150_000_000 };
+    wire.agent.launchTask({ task_id: 'deadline-run', data: payload('hang'), max_completion_time: limit });
+    wire.agent.launchTask({ task_id: 'deadline-ok', data: payload('noop'), max_completion_time: { nanoseconds: 60_000_000_000 } });
+    const end = await terminal(wire.agent, 'deadline-run');
+    assert.equal(end.state, 'TASK_FAILED');
+    assert.equal(end.reason, 'REASON_MAX_COMPLETION_TIME_REACHED');
+    assert.ok(!states(wire.agent, 'deadline-run').includes('TASK_KILLING'));
+    assert.equal((await terminal(wire.agent, 'deadline-ok')).state, 'TASK_FINISHED');
+  });
+
   it('LAUNCH_GROUP: when one task fails, the rest of the group is killed', async () => {
     wire.agent.launchTaskGroup([
       { task_id: 'g-fail', data: payload('fail', { message: 'group member failed' }) },

@@ -155,6 +155,36 @@ describe('TaskLifecycle: kills', () => {
   });
 });
 
+describe('TaskLifecycle: max_completion_time', () => {
+  const DEADLINE: KillCause = { kind: 'deadline', limitMs: 100 };
+
+  it('a running task past its deadline: no KILLING even when capable, grace 0, then FAILED with the reason', () => {
+    const lifecycle = running();
+    const kill = lifecycle.kill({ cause: DEADLINE, graceMs: 0, now: 0, sendKilling: true });
+    assert.deepEqual(types(kill), ['abortJob', 'terminateWorker']);
+    const end = lifecycle.end({ kind: 'terminated' });
+    assert.deepEqual(types(end), ['TASK_FAILED', 'ended']);
+    const status = end[0];
+    assert.ok(status?.type === 'status');
+    assert.equal(status.reason, 'REASON_MAX_COMPLETION_TIME_REACHED');
+    assert.match(status.message ?? '', /max_completion_time of 100 ms reached/);
+  });
+
+  it('a queued task past its deadline is FAILED at once, not KILLED', () => {
+    const lifecycle = new TaskLifecycle();
+    lifecycle.accept();
+    const effects = lifecycle.kill({ cause: DEADLINE, graceMs: 0, now: 0, sendKilling: false });
+    assert.deepEqual(types(effects), ['dequeue', 'TASK_FAILED', 'ended']);
+    assert.equal(lifecycle.terminal, 'TASK_FAILED');
+  });
+
+  it('a result that races the deadline kill is still FAILED (the deadline won)', () => {
+    const lifecycle = running();
+    lifecycle.kill({ cause: DEADLINE, graceMs: 0, now: 0, sendKilling: false });
+    assert.deepEqual(statuses(lifecycle.end(OK)), ['TASK_FAILED']);
+  });
+});
+
 describe('TaskLifecycle: exactly one terminal update under random event orders', () => {
   type Step = (lifecycle: TaskLifecycle, now: number, random: () => number) => Effect[];
   const outcomes: Outcome[] = [
