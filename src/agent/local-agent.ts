@@ -91,6 +91,9 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
   readonly config: AgentConfig;
 
   #server: Server | undefined;
+  /** The Unix-socket listener, with `domainSocket`. */
+  #socketServer: Server | undefined;
+  #socketDir: string | undefined;
   #port = 0;
   #phase: AgentPhase = 'stopped';
   #executorState: ExecutorState = 'REGISTERING';
@@ -189,8 +192,14 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
       this.#sandbox = await mkdtemp(join(tmpdir(), 'mesos-local-agent-'));
       this.#ownSandbox = true;
     }
+    if (this.config.domainSocket) this.#socketDir = await mkdtemp(join(tmpdir(), 'mesos-agent-sock-'));
     await this.#listen(this.config.port);
     this.#setPhase('running');
+  }
+
+  /** The Unix socket the executor API is also served on (`domainSocket`), else undefined. */
+  get domainSocketPath(): string | undefined {
+    return this.#socketDir === undefined ? undefined : join(this.#socketDir, 'agent.sock');
   }
 
   /** Closes the stream and the server, kills launched executors (SIGKILL) and waits for them. Idempotent. */
@@ -212,6 +221,10 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
     }
     await Promise.all(exits);
     await this.#closeServer();
+    if (this.#socketDir !== undefined) {
+      await rm(this.#socketDir, { recursive: true, force: true });
+      this.#socketDir = undefined;
+    }
     if (this.#ownSandbox && this.#sandbox !== undefined) {
       await rm(this.#sandbox, { recursive: true, force: true });
       this.#sandbox = undefined;
@@ -347,6 +360,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
       recoveryTimeoutMs: c.recoveryTimeoutMs,
       subscriptionBackoffMaxMs: c.subscriptionBackoffMaxMs,
       ...(c.authToken !== undefined ? { authenticationToken: c.authToken } : {}),
+      ...(this.domainSocketPath !== undefined ? { domainSocket: this.domainSocketPath } : {}),
       extraVariables: c.extraEnvironment,
     });
     for (const variable of c.executorInfo.command?.environment?.variables ?? []) {
@@ -588,7 +602,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
     // the loss of its call connection as a disconnection (§3.3): no idle timeout here either.
     server.keepAliveTimeout = 0;
     this.#server = server;
-    return new Promise((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       const onError = (error: Error): void => {
         this.#server = undefined;
         reject(new MesosExecutorError('MPE_CONNECTION', `LocalAgent cannot listen on ${this.config.host}:${port}: ${error.message}`, { cause: error }));
@@ -600,18 +614,50 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
         this.#port = typeof address === 'object' && address !== null ? address.port : port;
         resolve();
       });
+    }).then(() => this.#listenSocket());
+  }
+
+  /** The domain-socket listener: the same endpoint, but only under the PID's path (§1.2). */
+  async #listenSocket(): Promise<void> {
+    const path = this.domainSocketPath;
+    if (path === undefined) return;
+    await rm(path, { force: true });
+    const allowed = new Set([`/${this.config.pidId}/api/v1/executor`, `/${this.config.pidId}/api/v1`]);
+    const server = createServer((req, res) => {
+      if (!allowed.has(routePath(req.url ?? '/'))) {
+        // Upstream's socket server refuses every other path (Slave::initialize).
+        req.resume();
+        this.#counters.requests++;
+        writeReply(res, 403, STATUS_TEXT[403] ?? 'Forbidden');
+        return;
+      }
+      this.#onRequest(req, res);
+    });
+    server.keepAliveTimeout = 0;
+    this.#socketServer = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: Error) =>
+        reject(new MesosExecutorError('MPE_CONNECTION', `LocalAgent cannot listen on ${path}: ${error.message}`, { cause: error })),
+      );
+      server.listen(path, () => resolve());
     });
   }
 
   #closeServer(): Promise<void> {
-    const server = this.#server;
+    const servers = [this.#server, this.#socketServer];
     this.#server = undefined;
-    if (server === undefined) return Promise.resolve();
-    return new Promise((resolve) => {
-      server.close(() => resolve());
-      // An agent going away takes every connection with it, idle or streaming.
-      server.closeAllConnections();
-    });
+    this.#socketServer = undefined;
+    return Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            if (server === undefined) return resolve();
+            server.close(() => resolve());
+            // An agent going away takes every connection with it, idle or streaming.
+            server.closeAllConnections();
+          }),
+      ),
+    ).then(() => undefined);
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -711,7 +757,19 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
   ): void {
     const wanted = this.listenerCount('call') > 0;
     if (!this.config.recordCalls && !wanted) return;
-    const record: CallRecord = { at: Date.now(), method: req.method ?? '', path, contentType, type, call, status, body, forced };
+    const record: CallRecord = {
+      at: Date.now(),
+      method: req.method ?? '',
+      path,
+      // A Unix-socket connection has no remote address.
+      transport: req.socket.remoteAddress === undefined ? 'unix' : 'tcp',
+      contentType,
+      type,
+      call,
+      status,
+      body,
+      forced,
+    };
     if (this.config.recordCalls) this.#calls.push(record);
     if (wanted) this.emit('call', record);
   }

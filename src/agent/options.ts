@@ -83,6 +83,13 @@ export interface LocalAgentOptions {
   unlistedStagingTasks?: UnlistedTaskRule;
   /** Largest request body accepted, in bytes (larger: 413 and the connection closed). Default 64 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Also serve the executor API on a Unix domain socket (`--http_executor_domain_sockets`,
+   * since Mesos 1.10), given to the executor as `MESOS_DOMAIN_SOCKET`. As upstream, only
+   * `/<pidId>/api/v1/executor` and `/<pidId>/api/v1` are served there; other paths get 403.
+   * The socket lives in a temporary directory made by start(). Default false.
+   */
+  domainSocket?: boolean;
 }
 
 /** The resolved, frozen configuration. */
@@ -111,6 +118,7 @@ export interface AgentConfig {
   readonly recordStatuses: boolean;
   readonly unlistedStagingTasks: UnlistedTaskRule;
   readonly maxBodyBytes: number;
+  readonly domainSocket: boolean;
 }
 
 const ALL_CONTENT_TYPES: readonly ContentType[] = ['application/json', 'application/x-protobuf'];
@@ -259,6 +267,7 @@ export function resolveAgentOptions(options: LocalAgentOptions = {}): AgentConfi
     recordStatuses,
     unlistedStagingTasks: rule,
     maxBodyBytes: optInteger(options.maxBodyBytes, 'maxBodyBytes', 1, Number.MAX_SAFE_INTEGER) ?? d.maxBodyBytes,
+    domainSocket: optBoolean(options.domainSocket, 'domainSocket') ?? false,
   });
 }
 

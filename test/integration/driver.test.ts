@@ -1,6 +1,7 @@
 // The driver against the LocalAgent over real loopback HTTP, in both encodings: the two sides
 // share only the codec, so a protocol bug on either side shows up here.
 import { strict as assert } from 'node:assert';
+import { request as httpRequest } from 'node:http';
 import { after, afterEach, describe, it } from 'node:test';
 import { LocalAgent, type LocalAgentOptions } from '../../src/agent/index.js';
 import { MesosExecutorDriver, type MesosExecutorDriverOptions } from '../../src/driver/driver.js';
@@ -267,6 +268,28 @@ describe('driver ↔ LocalAgent: checkpointing and authentication', () => {
     assert.match(info.reason, /recovery timeout/);
     assert.equal(await r.driver.join(), Status.DRIVER_STOPPED);
     assert.deepEqual(r.executor.names(), ['registered', 'disconnected', 'shutdown']);
+  });
+
+  it('talks to the agent over MESOS_DOMAIN_SOCKET when the agent gives one (PID path only there)', async () => {
+    const r = await rig('application/x-protobuf', { domainSocket: true });
+    const socket = r.agent.domainSocketPath!;
+    assert.equal(r.driver.environment.endpoint.transport, 'unix');
+    assert.equal(r.driver.environment.endpoint.url, `http+unix://${encodeURIComponent(socket)}/slave(1)/api/v1/executor`);
+    await subscribed(r);
+    r.agent.launchTask({ task_id: 'via-socket', data: Buffer.from('finish') });
+    await waitFor(() => r.agent.task('via-socket')?.state === 'TASK_FINISHED', { what: 'TASK_FINISHED' });
+    assert.ok(r.agent.calls.length >= 3);
+    assert.ok(r.agent.calls.every((c) => c.transport === 'unix'), 'every call came over the socket');
+    // The socket serves only the PID's paths, as upstream's does.
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = httpRequest({ socketPath: socket, path: '/api/v1/executor', method: 'POST' }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 403);
   });
 
   it('sends the bearer token on every call, and never leaves it in the environment', async () => {
