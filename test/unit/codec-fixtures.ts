@@ -1,8 +1,8 @@
 // The wire fixtures of ../shared (Calls and Events encoded by the official protobuf runtime, and
 // the agent's JSON of each), found from the repository root wherever the compiled test runs.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/repo-root.js';
 
 export interface Vector {
   name: string;
@@ -17,20 +17,7 @@ export interface Fixtures {
   streams: { names: string[]; protobuf_recordio_hex: string; json_recordio_utf8: string };
 }
 
-function findUp(start: string): string | undefined {
-  for (let dir = start; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) return undefined;
-  }
-}
-
-/** The folder holding package.json: above this file when built into dist/, else above the cwd. */
-export const repoRoot: string =
-  findUp(dirname(fileURLToPath(import.meta.url))) ??
-  findUp(process.cwd()) ??
-  (() => {
-    throw new Error('cannot find the repository root (no package.json above the test or the cwd)');
-  })();
+export { repoRoot };
 
 export const fixturesPath = join(repoRoot, '..', 'shared', 'fixtures', 'mesos-v1-executor', 'vectors.json');
 
