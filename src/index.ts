@@ -65,3 +65,50 @@ export {
 export type { ErrorCode } from './errors.js';
 export { createLogger, silentLogger } from './log.js';
 export type { LogLevel, Logger } from './log.js';
+
+// Metrics: prom-client families fed by the driver's and the pool's typed events, and /metrics.
+export {
+  ACK_LATENCY_SECONDS_BUCKETS,
+  CALLBACK_DURATION_SECONDS,
+  CALLBACK_SECONDS_BUCKETS,
+  CONNECTED,
+  DISCONNECTIONS_TOTAL,
+  DRIVER_METRIC_NAMES,
+  EVENTS_RECEIVED_TOTAL,
+  EXECUTOR_METRIC_NAMES,
+  JOB_LABEL,
+  KILL_ESCALATIONS_TOTAL,
+  METRIC_PREFIX,
+  POOL_METRIC_NAMES,
+  POOL_THREADS,
+  POOL_UTILIZATION_RATIO,
+  STATUS_UPDATES_TOTAL,
+  SUBSCRIPTIONS_TOTAL,
+  TASK_DURATION_SECONDS,
+  TASK_QUEUE_WAIT_SECONDS,
+  TASK_SECONDS_BUCKETS,
+  TASKS_LAUNCHED_TOTAL,
+  TASKS_QUEUED,
+  TASKS_RUNNING,
+  UNACKNOWLEDGED_UPDATES,
+  UPDATE_ACK_LATENCY_SECONDS,
+  WORKER_REPLACEMENTS_TOTAL,
+  createExecutorMetrics,
+  readMetricsAddress,
+  registerDriverMetrics,
+  registerPoolMetrics,
+  registerProcessMetrics,
+  startMetricsServer,
+  writeMetricsAddress,
+} from './metrics/index.js';
+export type {
+  DriverMetricsSource,
+  ExecutorMetrics,
+  ExecutorMetricsOptions,
+  MetricsAddress,
+  MetricsBinding,
+  MetricsServer,
+  MetricsServerOptions,
+  PoolMetricsSource,
+  ProcessMetricsOptions,
+} from './metrics/index.js';

@@ -14,6 +14,8 @@ export interface ExecutorCommandOptions {
   readonly logLevel: LogLevel;
   readonly metricsPort: number | undefined;
   readonly metricsHost: string;
+  /** `--metrics-address-file`: where to write the endpoint's address once it listens. */
+  readonly metricsAddressFile: string | undefined;
 }
 
 export interface LocalCommandOptions {
@@ -29,6 +31,8 @@ export interface LocalCommandOptions {
   readonly timeoutMs: number;
   readonly progress: boolean;
   readonly quiet: boolean;
+  /** `--keep-metrics`: after the workload, keep the executor and its metrics endpoint up until Ctrl-C. */
+  readonly keepMetrics: boolean;
 }
 
 export type Command =
@@ -44,6 +48,7 @@ const EXECUTOR_OPTIONS = {
   'log-level': { type: 'string' },
   'metrics-port': { type: 'string' },
   'metrics-host': { type: 'string' },
+  'metrics-address-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -60,6 +65,7 @@ const LOCAL_OPTIONS = {
   timeout: { type: 'string' },
   'no-progress': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  'keep-metrics': { type: 'boolean' },
 } as const;
 
 /** The default workload of `local` (and so of `npm start`): enough CPU work to see the pool at work. */
@@ -91,6 +97,10 @@ function executorOptions(values: Record<string, unknown>): ExecutorCommandOption
     throw new InvalidOptionError('log-level', `--log-level expects one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
   const portText = values['metrics-port'] as string | undefined;
+  const addressFile = values['metrics-address-file'] as string | undefined;
+  if (addressFile !== undefined && portText === undefined) {
+    throw new InvalidOptionError('metrics-address-file', '--metrics-address-file needs --metrics-port (the endpoint whose address it holds)');
+  }
   return Object.freeze({
     // Resolved against the working directory (the sandbox under Mesos) once, here.
     jobs: Object.freeze(((values.jobs as string[] | undefined) ?? []).map((path) => resolve(path))),
@@ -99,6 +109,8 @@ function executorOptions(values: Record<string, unknown>): ExecutorCommandOption
     logLevel: logLevel as LogLevel,
     metricsPort: portText === undefined ? undefined : integer('metrics-port', portText, 0, 0, 65535),
     metricsHost: (values['metrics-host'] as string | undefined) ?? '127.0.0.1',
+    // Resolved by the process that writes it (under Mesos, against the sandbox).
+    metricsAddressFile: addressFile,
   });
 }
 
@@ -132,6 +144,9 @@ export function parseCommand(argv: readonly string[]): Command {
   if (!TERMINAL_STATES.includes(expect)) {
     throw new InvalidOptionError('expect', `--expect expects one of ${TERMINAL_STATES.join(', ')}, got "${expect}"`);
   }
+  if (values['keep-metrics'] === true && values.executor !== undefined) {
+    throw new InvalidOptionError('keep-metrics', '--keep-metrics keeps our executor\'s metrics endpoint up; it does not apply to --executor');
+  }
   if (values.payloads !== undefined && (values.tasks !== undefined || values.job !== undefined || values.input !== undefined)) {
     throw new InvalidOptionError('payloads', '--payloads replaces --tasks, --job and --input; give one or the other');
   }
@@ -149,6 +164,7 @@ export function parseCommand(argv: readonly string[]): Command {
       timeoutMs: integer('timeout', values.timeout as string | undefined, 600, 1, 86_400) * 1000,
       progress: values['no-progress'] !== true,
       quiet: values.quiet === true,
+      keepMetrics: values['keep-metrics'] === true,
     }),
   };
 }
@@ -159,6 +175,7 @@ export function executorArgs(options: ExecutorCommandOptions): string[] {
   args.push('--log-level', options.logLevel);
   for (const job of options.jobs) args.push('--jobs', job);
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort), '--metrics-host', options.metricsHost);
+  if (options.metricsAddressFile !== undefined) args.push('--metrics-address-file', options.metricsAddressFile);
   return args;
 }
 
@@ -170,8 +187,9 @@ Executor options:
   --jobs <module>            a job module to register (repeatable); built-in jobs are always there
   --threads <n>              worker threads (default: available parallelism)
   --content-type <type>      json | protobuf (default protobuf)
-  --metrics-port <port>      serve Prometheus metrics on this port (0: any free port)
+  --metrics-port <port>      serve Prometheus metrics at /metrics on this port (0: any free port)
   --metrics-host <host>      address for the metrics endpoint (default 127.0.0.1)
+  --metrics-address-file <f> write the endpoint's address (JSON) to this file once it listens
   --log-level <level>        debug | info | warn | error | silent (default info; logs go to stderr)
 
 local options (plus the executor options above, passed to the executor):
@@ -185,4 +203,6 @@ local options (plus the executor options above, passed to the executor):
   --timeout <seconds>        give up after this long (default 600)
   --no-progress              no progress display
   -q, --quiet                only the summary
+  --keep-metrics             after the workload, keep the executor and its metrics endpoint up until Ctrl-C
+                             (local always serves metrics: on --metrics-port, else on a free port)
 `;

@@ -1,7 +1,10 @@
+import { resolve } from 'node:path';
+import { Registry } from 'prom-client';
 import { MesosExecutorDriver } from '../driver/driver.js';
 import { readExecutorEnvironment } from '../driver/environment.js';
 import { Status } from '../executor.js';
 import { createLogger } from '../log.js';
+import { createExecutorMetrics, startMetricsServer, writeMetricsAddress, type MetricsServer } from '../metrics/index.js';
 import { PoolExecutor } from '../pool/index.js';
 import type { ExecutorCommandOptions } from './args.js';
 
@@ -14,20 +17,38 @@ export async function executorCommand(options: ExecutorCommandOptions): Promise<
   const logger = createLogger(options.logLevel);
   // First thing: the token is erased from process.env here, before any child could inherit it.
   const environment = readExecutorEnvironment(process.env);
-  const pool = await PoolExecutor.create({
-    jobs: options.jobs,
-    threads: options.threads,
-    shutdownGracePeriodMs: environment.shutdownGracePeriodMs,
-    logger,
-  });
-  const driver = new MesosExecutorDriver(pool, { environment, contentType: options.contentType, logger });
-  logger.info(
-    { threads: pool.threads, jobs: pool.jobs, checkpoint: environment.checkpoint, agent: environment.endpoint.url },
-    'pool executor starting',
-  );
-  const status = await driver.run();
-  // After an abort (ERROR, an exhausted grace period) the pool may still hold threads.
-  await pool.destroy();
-  logger.info({ status: Status[status] }, 'executor finished');
-  return status === Status.DRIVER_STOPPED ? 0 : 1;
+  // The endpoint is bound before any thread starts: a port that cannot be used is a configuration
+  // error (exit 2), and the address is known (and written) before SUBSCRIBE, so whoever launched
+  // us can read it as soon as the agent sees us.
+  const registry = new Registry();
+  let metricsServer: MetricsServer | undefined;
+  if (options.metricsPort !== undefined) {
+    metricsServer = await startMetricsServer({ registry, port: options.metricsPort, host: options.metricsHost, logger });
+    logger.info({ url: metricsServer.url }, 'metrics endpoint listening');
+  }
+  try {
+    if (metricsServer !== undefined && options.metricsAddressFile !== undefined) {
+      await writeMetricsAddress(resolve(options.metricsAddressFile), metricsServer);
+    }
+    const pool = await PoolExecutor.create({
+      jobs: options.jobs,
+      threads: options.threads,
+      shutdownGracePeriodMs: environment.shutdownGracePeriodMs,
+      logger,
+    });
+    const driver = new MesosExecutorDriver(pool, { environment, contentType: options.contentType, logger });
+    // Metrics only listen to the driver's and the pool's events; without an endpoint, none are registered.
+    if (metricsServer !== undefined) createExecutorMetrics({ registry, driver, pool });
+    logger.info(
+      { threads: pool.threads, jobs: pool.jobs, checkpoint: environment.checkpoint, agent: environment.endpoint.url },
+      'pool executor starting',
+    );
+    const status = await driver.run();
+    // After an abort (ERROR, an exhausted grace period) the pool may still hold threads.
+    await pool.destroy();
+    logger.info({ status: Status[status] }, 'executor finished');
+    return status === Status.DRIVER_STOPPED ? 0 : 1;
+  } finally {
+    await metricsServer?.close();
+  }
 }

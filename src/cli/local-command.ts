@@ -11,6 +11,9 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
   if (workload.length === 0) throw new InvalidOptionError('tasks', 'the workload is empty');
   const out = process.stdout;
   const ours = options.executorCommand === undefined;
+  // Local mode always serves our executor's metrics: on --metrics-port if given, else on a free
+  // port (the executor tells us which through a file in its sandbox; see runLocal).
+  const executor = ours && options.executor.metricsPort === undefined ? { ...options.executor, metricsPort: 0 } : options.executor;
   const title = ours
     ? `mesos-pool-executor local: ${workload.length} tasks${options.payloads ? ` from ${options.payloads}` : ` of ${options.job} ${options.input === undefined ? '' : JSON.stringify(options.input)}`} on ${options.executor.threads} threads (${options.executor.contentType})`
     : `mesos-pool-executor local: ${workload.length} tasks under "${options.executorCommand}"`;
@@ -22,7 +25,7 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
     const result = await runLocal({
       workload,
       ...(options.executorCommand !== undefined ? { executorCommand: options.executorCommand } : {}),
-      executorArgs: executorArgs(options.executor),
+      executorArgs: executorArgs(executor),
       expect: options.expect,
       checkpoint: options.checkpoint,
       timeoutMs: options.timeoutMs,
@@ -32,10 +35,33 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
       onAgentStarted: (agent) => {
         if (!options.quiet) out.write(`  local agent      ${agent.url} (pid ${agent.pid})\n`);
       },
+      metrics: ours,
+      onMetricsListening: (address) => {
+        if (!options.quiet || options.keepMetrics) out.write(`  metrics          ${address.url}\n`);
+      },
+      ...(options.keepMetrics ? { hold: () => holdUntilStopped(interrupt.signal, out) } : {}),
     });
     out.write(formatSummary(result, { title: 'Summary', expect: options.expect }));
     return result.ok ? 0 : 1;
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/**
+ * `--keep-metrics`: the workload is done; keep the executor (and so its metrics endpoint) up until
+ * Ctrl-C or SIGTERM, for a last scrape or a look. A Ctrl-C during the workload skips this.
+ */
+function holdUntilStopped(interrupted: AbortSignal, out: NodeJS.WriteStream): Promise<void> {
+  if (interrupted.aborted) return Promise.resolve();
+  out.write('  workload done: the executor and its metrics endpoint stay up; Ctrl-C to shut it down\n');
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGTERM', stop);
+      interrupted.removeEventListener('abort', stop);
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    interrupted.addEventListener('abort', stop, { once: true });
+  });
 }

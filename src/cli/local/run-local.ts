@@ -1,13 +1,21 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalAgent, type ExecutorExit, type LocalAgentOptions } from '../../agent/index.js';
 import type { ContentType } from '../../protocol/codec.js';
 import type { TaskState } from '../../proto/types.js';
 import { TERMINAL_TASK_STATES } from '../../proto/types.js';
+import { readMetricsAddress, type MetricsAddress } from '../../metrics/address-file.js';
+import { parseExposition, sampleSum } from '../../metrics/exposition.js';
+import { STATUS_UPDATE_STATES } from '../../metrics/labels.js';
+import { STATUS_UPDATES_TOTAL, TASKS_LAUNCHED_TOTAL, UNACKNOWLEDGED_UPDATES } from '../../metrics/names.js';
 import type { WorkItem } from './workload.js';
 import { createProgressView, type ProgressView } from './progress.js';
 
 /** Our own executor command: this package's CLI, as an agent would launch it from a URI. */
 export const OWN_EXECUTOR_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+
+/** Where our executor writes its metrics endpoint's address, in its sandbox. */
+export const METRICS_ADDRESS_FILE = 'metrics-address.json';
 
 export interface LocalRunOptions {
   readonly workload: readonly WorkItem[];
@@ -33,6 +41,29 @@ export interface LocalRunOptions {
   /** Stops the run early (Ctrl-C). */
   readonly signal?: AbortSignal;
   readonly agentOptions?: LocalAgentOptions;
+  /**
+   * Our executor serves metrics (`executorArgs` hold `--metrics-port`): it is asked to write its
+   * address into its sandbox, which is read back once it subscribed (see `onMetricsListening`),
+   * and the endpoint is scraped once more when the workload is done (`LocalRunResult.metrics`).
+   */
+  readonly metrics?: boolean;
+  /** Called once the executor subscribed, with its metrics endpoint's address. */
+  readonly onMetricsListening?: (address: MetricsAddress) => void;
+  /**
+   * Called when the workload is done, before the executor is shut down; the run waits for it
+   * (or for the executor to exit). `local --keep-metrics` waits for Ctrl-C here.
+   */
+  readonly hold?: () => Promise<void>;
+}
+
+/** What the executor's own metrics said at the end of the workload. */
+export interface FinalScrape {
+  readonly url: string;
+  /** `mesos_executor_tasks_launched_total`. */
+  readonly launched: number;
+  /** `mesos_executor_status_updates_total` by state (states with a count only). */
+  readonly updates: ReadonlyMap<string, number>;
+  readonly unacknowledged: number;
 }
 
 export interface TaskTiming {
@@ -59,6 +90,10 @@ export interface LocalRunResult {
   readonly timedOut: boolean;
   readonly interrupted: boolean;
   readonly counters: LocalAgent['counters'];
+  /** The executor's metrics endpoint, when it served one. */
+  readonly metricsUrl: string | undefined;
+  /** The last scrape of the executor's metrics (undefined: no endpoint, or the scrape failed). */
+  readonly metrics: FinalScrape | undefined;
   /** True when every task ended in the expected state and the executor exited cleanly. */
   readonly ok: boolean;
 }
@@ -107,13 +142,16 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const started = performance.now();
   let submittedAt = started;
   let subscribedAt = started;
+  let metricsAddress: MetricsAddress | undefined;
+  let finalScrape: FinalScrape | undefined;
+  const metricsFile = options.metrics === true && options.executorCommand === undefined ? join(agent.sandboxDir, METRICS_ADDRESS_FILE) : undefined;
   try {
     const handle = await agent.launchExecutor(
       options.executorCommand !== undefined
         ? { command: options.executorCommand, shell: true, pipeOutput: options.pipeExecutorOutput, ...(options.executorEnv ? { env: options.executorEnv } : {}) }
         : {
             command: process.execPath,
-            args: [OWN_EXECUTOR_MAIN, ...options.executorArgs],
+            args: [OWN_EXECUTOR_MAIN, ...options.executorArgs, ...(metricsFile !== undefined ? ['--metrics-address-file', metricsFile] : [])],
             pipeOutput: options.pipeExecutorOutput,
             ...(options.executorEnv ? { env: options.executorEnv } : {}),
           },
@@ -124,6 +162,11 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     });
     await waitUntilSubscribed(agent, handle.exited, options.timeoutMs);
     subscribedAt = performance.now();
+    // The executor writes the file before it subscribes: it is there now, or it never will be.
+    if (metricsFile !== undefined && executorExit === undefined) {
+      metricsAddress = await readMetricsAddress(metricsFile);
+      if (metricsAddress !== undefined) options.onMetricsListening?.(metricsAddress);
+    }
     if (executorExit === undefined) {
       if (options.progress !== undefined) view = createProgressView(options.workload.length, options.progress);
       let seq = 0;
@@ -147,6 +190,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       options.signal?.removeEventListener('abort', onAbort);
       view?.update(done, timings.size - done);
       view?.stop();
+      if (metricsAddress !== undefined && executorExit === undefined) finalScrape = await scrape(metricsAddress.url);
+      if (options.hold !== undefined && !timedOut && !interrupted && executorExit === undefined) {
+        await Promise.race([options.hold(), handle.exited]);
+      }
     }
     if (executorExit === undefined) executorExit = await agent.shutdownExecutor();
     await exitedEarly;
@@ -187,6 +234,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     timedOut,
     interrupted,
     counters: agent.counters,
+    metricsUrl: metricsAddress?.url,
+    metrics: finalScrape,
     ok:
       timings.size === options.workload.length &&
       expectedCount === timings.size &&
@@ -214,4 +263,28 @@ async function waitUntilSubscribed(agent: LocalAgent, exited: Promise<unknown>, 
       resolve();
     });
   });
+}
+
+/** One scrape of the executor's endpoint, digested for the summary; undefined when it fails. */
+async function scrape(url: string): Promise<FinalScrape | undefined> {
+  let text: string;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    if (!response.ok) return undefined;
+    text = await response.text();
+  } catch {
+    return undefined;
+  }
+  const samples = parseExposition(text);
+  const updates = new Map<string, number>();
+  for (const state of STATUS_UPDATE_STATES) {
+    const count = sampleSum(samples, STATUS_UPDATES_TOTAL, { state });
+    if (count > 0) updates.set(state, count);
+  }
+  return {
+    url,
+    launched: sampleSum(samples, TASKS_LAUNCHED_TOTAL),
+    updates,
+    unacknowledged: sampleSum(samples, UNACKNOWLEDGED_UPDATES),
+  };
 }

@@ -34,6 +34,20 @@ export function formatSummary(result: LocalRunResult, context: SummaryContext): 
   lines.push(
     `  agent            ${c.accepted} updates accepted, ${c.duplicates} duplicates, ${c.acksSent} acknowledgements sent`,
   );
+  const metrics = result.metrics;
+  if (metrics !== undefined) {
+    const updates = [...metrics.updates].map(([state, n]) => `${state} ${n}`).join(', ');
+    lines.push(`  metrics          ${metrics.url}: ${metrics.launched} launched; updates ${updates || '(none)'}`);
+    // The executor counts what it sent, the agent what it accepted: once every task ended the two
+    // agree on the terminal states, or a metric (or the agent) is wrong.
+    const complete = result.unfinished === 0 && !result.timedOut && !result.interrupted;
+    for (const [state, agentCount] of complete ? result.byState : []) {
+      const ours = metrics.updates.get(state) ?? 0;
+      if (ours !== agentCount) lines.push(`  ! metrics count ${ours} ${state} updates, the agent saw ${agentCount} tasks end so`);
+    }
+  } else if (result.metricsUrl !== undefined) {
+    lines.push(`  metrics          ${result.metricsUrl} (the final scrape failed)`);
+  }
   const exit = result.executorExit;
   lines.push(
     `  executor         ${exit === undefined ? 'did not exit' : exit.signal !== null ? `killed by ${exit.signal}` : `exited ${exit.code}`}`,

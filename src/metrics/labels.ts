@@ -1,0 +1,56 @@
+// The bounded label value sets. Every labelled family is created with ALL its values up front
+// (a series at 0 exists before the first event, so rate() and absent() behave), and a value
+// outside its set is never turned into a series: labels stay bounded whatever the agent or a
+// task payload says. The Record types make the compiler check that each set is complete.
+import type { Executor } from '../executor.js';
+import type { WorkerLoss } from '../pool/faults.js';
+import type { EventType, TaskState } from '../proto/types.js';
+
+const keys = <K extends string>(record: Record<K, true>): readonly K[] => Object.freeze(Object.keys(record) as K[]);
+
+/** States an executor may send: every TaskState but TASK_STAGING (the agent refuses it). */
+export const STATUS_UPDATE_STATES = keys<Exclude<TaskState, 'TASK_STAGING'>>({
+  TASK_STARTING: true,
+  TASK_RUNNING: true,
+  TASK_KILLING: true,
+  TASK_FINISHED: true,
+  TASK_FAILED: true,
+  TASK_KILLED: true,
+  TASK_ERROR: true,
+  TASK_LOST: true,
+  TASK_DROPPED: true,
+  TASK_UNREACHABLE: true,
+  TASK_GONE: true,
+  TASK_GONE_BY_OPERATOR: true,
+  TASK_UNKNOWN: true,
+});
+
+/** Event types of the v1 executor API; anything else is counted as UNKNOWN. */
+export const EVENT_TYPES = keys<EventType>({
+  UNKNOWN: true,
+  SUBSCRIBED: true,
+  LAUNCH: true,
+  LAUNCH_GROUP: true,
+  KILL: true,
+  ACKNOWLEDGED: true,
+  MESSAGE: true,
+  ERROR: true,
+  SHUTDOWN: true,
+  HEARTBEAT: true,
+});
+
+/** The Executor callbacks the driver runs (the names its serial loop reports). */
+export const CALLBACK_NAMES = keys<keyof Executor>({
+  registered: true,
+  reregistered: true,
+  disconnected: true,
+  launchTask: true,
+  launchTaskGroup: true,
+  killTask: true,
+  frameworkMessage: true,
+  shutdown: true,
+  error: true,
+});
+
+/** Why a worker thread was replaced (see src/pool/faults.ts). */
+export const WORKER_LOSS_REASONS = keys<WorkerLoss>({ crash: true, oom: true, exit: true, kill: true });

@@ -1,0 +1,74 @@
+// The metric family names: a contract (DESIGN.md "Metrics"), relied on by dashboards and alerts.
+// Exported as constants so that users and tests never retype a name (prom-client's
+// lib/metrics/*.js export their `metricNames` the same way). Prometheus conventions: counters
+// end in `_total`, units are base units (`_seconds`, `_ratio`), one prefix for all of ours.
+
+export const METRIC_PREFIX = 'mesos_executor_';
+
+// ---- from the pool executor's events and getters (pool-metrics.ts) ----
+/** Counter: tasks handed to the executor by LAUNCH/LAUNCH_GROUP (accepted or refused). */
+export const TASKS_LAUNCHED_TOTAL = 'mesos_executor_tasks_launched_total';
+/** Gauge: tasks accepted and waiting for a worker thread. */
+export const TASKS_QUEUED = 'mesos_executor_tasks_queued';
+/** Gauge: tasks handed to a worker thread and not yet ended. */
+export const TASKS_RUNNING = 'mesos_executor_tasks_running';
+/** Histogram{job}: from acceptance (TASK_STARTING) to the terminal update. */
+export const TASK_DURATION_SECONDS = 'mesos_executor_task_duration_seconds';
+/** Histogram{job}: from acceptance to a worker starting the job (TASK_RUNNING). */
+export const TASK_QUEUE_WAIT_SECONDS = 'mesos_executor_task_queue_wait_seconds';
+/** Gauge: the pool size (the most tasks running at once). */
+export const POOL_THREADS = 'mesos_executor_pool_threads';
+/** Gauge: busy share of the pool's threads at scrape time, 0..1. */
+export const POOL_UTILIZATION_RATIO = 'mesos_executor_pool_utilization_ratio';
+/** Counter: kills whose grace period ended with the job still running (its thread terminated). */
+export const KILL_ESCALATIONS_TOTAL = 'mesos_executor_kill_escalations_total';
+/** Counter{reason}: worker threads lost and replaced. */
+export const WORKER_REPLACEMENTS_TOTAL = 'mesos_executor_worker_replacements_total';
+
+// ---- from the driver's events and getters (driver-metrics.ts) ----
+/** Counter{state}: status updates the executor issued (recorded by the driver, once each). */
+export const STATUS_UPDATES_TOTAL = 'mesos_executor_status_updates_total';
+/** Gauge: status updates recorded and not yet acknowledged by the agent. */
+export const UNACKNOWLEDGED_UPDATES = 'mesos_executor_unacknowledged_updates';
+/** Histogram: from recording an update to the agent's ACKNOWLEDGED. */
+export const UPDATE_ACK_LATENCY_SECONDS = 'mesos_executor_update_ack_latency_seconds';
+/** Counter: SUBSCRIBED events (the first subscription and every resubscription). */
+export const SUBSCRIPTIONS_TOTAL = 'mesos_executor_subscriptions_total';
+/** Counter: connections to the agent lost. */
+export const DISCONNECTIONS_TOTAL = 'mesos_executor_disconnections_total';
+/** Gauge: 1 while subscribed to the agent, else 0. */
+export const CONNECTED = 'mesos_executor_connected';
+/** Counter{type}: events decoded from the agent's stream. */
+export const EVENTS_RECEIVED_TOTAL = 'mesos_executor_events_received_total';
+/** Histogram{callback}: time in each Executor callback (until its promise settled). */
+export const CALLBACK_DURATION_SECONDS = 'mesos_executor_callback_duration_seconds';
+
+/**
+ * The label of the task's job on the task histograms, `job` as the metrics issue names it. Beware:
+ * Prometheus attaches its own target label `job` to every series it scrapes, and with the default
+ * `honor_labels: false` it keeps the target's and renames ours `exported_job`. Query
+ * `{exported_job="primes"}` (the README shows it); renaming this label (e.g. `task_job`) would avoid
+ * the clash but changes a documented contract, so it is the lead's call.
+ */
+export const JOB_LABEL = 'job';
+
+/** Every family this package defines (not prom-client's process metrics), in exposition order. */
+export const EXECUTOR_METRIC_NAMES: readonly string[] = Object.freeze([
+  TASKS_LAUNCHED_TOTAL,
+  STATUS_UPDATES_TOTAL,
+  TASKS_QUEUED,
+  TASKS_RUNNING,
+  TASK_DURATION_SECONDS,
+  TASK_QUEUE_WAIT_SECONDS,
+  POOL_THREADS,
+  POOL_UTILIZATION_RATIO,
+  UNACKNOWLEDGED_UPDATES,
+  UPDATE_ACK_LATENCY_SECONDS,
+  SUBSCRIPTIONS_TOTAL,
+  DISCONNECTIONS_TOTAL,
+  CONNECTED,
+  EVENTS_RECEIVED_TOTAL,
+  CALLBACK_DURATION_SECONDS,
+  KILL_ESCALATIONS_TOTAL,
+  WORKER_REPLACEMENTS_TOTAL,
+]);
