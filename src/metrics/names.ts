@@ -44,13 +44,13 @@ export const EVENTS_RECEIVED_TOTAL = 'mesos_executor_events_received_total';
 export const CALLBACK_DURATION_SECONDS = 'mesos_executor_callback_duration_seconds';
 
 /**
- * The label of the task's job on the task histograms, `job` as the metrics issue names it. Beware:
- * Prometheus attaches its own target label `job` to every series it scrapes, and with the default
- * `honor_labels: false` it keeps the target's and renames ours `exported_job`. Query
- * `{exported_job="primes"}` (the README shows it); renaming this label (e.g. `task_job`) would avoid
- * the clash but changes a documented contract, so it is the lead's call.
+ * The label of the task's job on the task histograms. Not `job`, although the metrics issue
+ * wrote `{job}`: Prometheus attaches its own target label `job` to every series it scrapes and,
+ * with the default `honor_labels: false`, renames a scraped `job` label to `exported_job` —
+ * dashboards would query a name that appears nowhere in our exposition. Prometheus' naming
+ * guidance is to leave target labels (`job`, `instance`) to the server.
  */
-export const JOB_LABEL = 'job';
+export const JOB_LABEL = 'job_name';
 
 /** Every family this package defines (not prom-client's process metrics), in exposition order. */
 export const EXECUTOR_METRIC_NAMES: readonly string[] = Object.freeze([

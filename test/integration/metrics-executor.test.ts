@@ -106,7 +106,7 @@ describe('executor metrics over the wire', () => {
     assert.equal(get(`${N.CALLBACK_DURATION_SECONDS}_count`, { callback: 'launchTask' }), 17);
     assert.equal(get(`${N.CALLBACK_DURATION_SECONDS}_count`, { callback: 'registered' }), 1);
     assert.equal(get(`${N.CALLBACK_DURATION_SECONDS}_count`, { callback: 'reregistered' }), 1);
-    assert.equal(get(`${N.TASK_DURATION_SECONDS}_count`, { job: 'noop' }), 15);
+    assert.equal(get(`${N.TASK_DURATION_SECONDS}_count`, { job_name: 'noop' }), 15);
     const text = await (await fetch(r.server.url)).text();
     assert.ok(!text.includes('noSuchJob') && !/\b(a|b|bad)-\d+\b/.test(text), 'no unknown job, no task id');
   });

@@ -81,9 +81,8 @@ describe('metrics scraped by a real Prometheus', () => {
         };
         assert.equal(await scalar('mesos_executor_tasks_launched_total'), String(TASKS));
         assert.equal(await scalar('sum(mesos_executor_status_updates_total)'), String(3 * TASKS), 'STARTING, RUNNING, FINISHED');
-        // Our `job` label (the task's job) meets Prometheus' target label `job`: with the default
-        // honor_labels: false, Prometheus keeps the target's and stores ours as `exported_job`.
-        assert.equal(await scalar(`mesos_executor_task_duration_seconds_count{job="mesos-executor",exported_job="${JOB}"}`), String(TASKS));
+        // The task's job is `job_name`: it stays as it is next to Prometheus' own target label `job`.
+        assert.equal(await scalar(`mesos_executor_task_duration_seconds_count{job="mesos-executor",job_name="${JOB}"}`), String(TASKS));
         assert.equal(await scalar('mesos_executor_unacknowledged_updates'), '0');
         assert.equal(await scalar('mesos_executor_connected'), '1');
         // A scrape taken while the workload ran saw fewer: the executor was scraped DURING it.

@@ -31,7 +31,7 @@ describe('pool metrics (typed events)', () => {
     registerPoolMetrics(registry, new FakePool());
     assert.deepEqual(registry.getMetricsAsArray().map((m) => m.name).sort(), [...POOL_METRIC_NAMES].sort());
     const samples = parseExposition(await registry.metrics());
-    const jobs = new Set(samples.filter((s) => s.name === `${N.TASK_DURATION_SECONDS}_count`).map((s) => s.labels.job));
+    const jobs = new Set(samples.filter((s) => s.name === `${N.TASK_DURATION_SECONDS}_count`).map((s) => s.labels.job_name));
     assert.deepEqual([...jobs].sort(), ['noop', 'primes']);
   });
 
@@ -45,11 +45,11 @@ describe('pool metrics (typed events)', () => {
     pool.emit('taskEnded', { taskId: 'a', job: 'primes', state: 'TASK_FINISHED', durationMs: 1_500 });
     const get = await read(registry);
     assert.equal(get(N.TASKS_LAUNCHED_TOTAL), 2);
-    assert.equal(get(`${N.TASK_QUEUE_WAIT_SECONDS}_count`, { job: 'primes' }), 1);
-    assert.equal(get(`${N.TASK_QUEUE_WAIT_SECONDS}_bucket`, { job: 'primes', le: '0.025' }), 1);
-    assert.equal(get(`${N.TASK_QUEUE_WAIT_SECONDS}_bucket`, { job: 'primes', le: '0.01' }), 0);
-    assert.equal(get(`${N.TASK_DURATION_SECONDS}_sum`, { job: 'primes' }), 1.5);
-    assert.equal(get(`${N.TASK_DURATION_SECONDS}_count`, { job: 'noop' }), 0);
+    assert.equal(get(`${N.TASK_QUEUE_WAIT_SECONDS}_count`, { job_name: 'primes' }), 1);
+    assert.equal(get(`${N.TASK_QUEUE_WAIT_SECONDS}_bucket`, { job_name: 'primes', le: '0.025' }), 1);
+    assert.equal(get(`${N.TASK_QUEUE_WAIT_SECONDS}_bucket`, { job_name: 'primes', le: '0.01' }), 0);
+    assert.equal(get(`${N.TASK_DURATION_SECONDS}_sum`, { job_name: 'primes' }), 1.5);
+    assert.equal(get(`${N.TASK_DURATION_SECONDS}_count`, { job_name: 'noop' }), 0);
   });
 
   it('a job outside the registered set never becomes a label value', async () => {
@@ -122,8 +122,8 @@ describe('pool metrics (a real PoolExecutor)', () => {
     assert.ok(!/ok-1|bad-1|unknown-1/.test(text), 'no task id anywhere');
     const get = await read(registry);
     assert.equal(get(N.TASKS_LAUNCHED_TOTAL), 5);
-    assert.equal(get(`${N.TASK_DURATION_SECONDS}_count`, { job: 'noop' }), 2);
-    assert.equal(get(`${N.TASK_DURATION_SECONDS}_count`, { job: 'fail' }), 1);
+    assert.equal(get(`${N.TASK_DURATION_SECONDS}_count`, { job_name: 'noop' }), 2);
+    assert.equal(get(`${N.TASK_DURATION_SECONDS}_count`, { job_name: 'fail' }), 1);
     assert.equal(get(`${N.TASK_DURATION_SECONDS}_count`), 3, 'refused tasks have no duration');
     assert.equal(get(`${N.TASK_QUEUE_WAIT_SECONDS}_count`), 3);
     assert.equal(get(N.TASKS_QUEUED), 0);
