@@ -5,6 +5,7 @@ import { Status, type Executor, type ExecutorDriver, type StatusUpdateInput } fr
 import { silentLogger, type Logger } from '../log.js';
 import { codecFor, type Codec, type ContentType } from '../protocol/codec.js';
 import { RecordIODecoder } from '../protocol/recordio.js';
+import { missingRequiredFields } from '../proto/schema.js';
 import {
   TASK_STATES,
   type AgentInfo,
@@ -533,12 +534,19 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
       case 'LAUNCH': {
         const task = event.launch?.task;
         if (task === undefined) return this.ignore(type, 'no task');
+        // Events are decoded leniently: a TaskInfo missing a required field would crash the
+        // next SUBSCRIBE (it is re-encoded in unacknowledged_tasks), and one without a task id
+        // cannot even be recorded. A real agent never sends one; upstream fails to parse it.
+        const missing = missingRequiredFields('mesos.v1.TaskInfo', task);
+        if (missing.length > 0) return this.ignore(type, `task lacks ${missing.join(', ')}`);
         this.outbox.addTask(task);
         this.dispatch('launchTask', () => this.executor.launchTask(this, task));
         break;
       }
       case 'LAUNCH_GROUP': {
         const tasks = event.launch_group?.task_group?.tasks ?? [];
+        const missing = tasks.flatMap((task) => missingRequiredFields('mesos.v1.TaskInfo', task));
+        if (tasks.length === 0 || missing.length > 0) return this.ignore(type, tasks.length === 0 ? 'no tasks' : `a task lacks ${missing.join(', ')}`);
         for (const task of tasks) this.outbox.addTask(task);
         if (this.executor.launchTaskGroup !== undefined) {
           this.dispatch('launchTaskGroup', () => this.executor.launchTaskGroup!(this, tasks));
@@ -549,13 +557,15 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
       }
       case 'KILL': {
         const kill = event.kill;
-        if (kill === undefined) return this.ignore(type, 'no kill');
+        if (typeof kill?.task_id?.value !== 'string') return this.ignore(type, 'no kill.task_id');
         this.dispatch('killTask', () => this.executor.killTask(this, kill.task_id, kill.kill_policy));
         break;
       }
       case 'ACKNOWLEDGED': {
         const ack = event.acknowledged;
-        if (ack === undefined) return this.ignore(type, 'no acknowledged');
+        if (typeof ack?.task_id?.value !== 'string' || !(ack.uuid instanceof Uint8Array)) {
+          return this.ignore(type, 'no acknowledged.task_id or uuid');
+        }
         this.onAcknowledged(ack.task_id.value, ack.uuid);
         break;
       }
@@ -589,7 +599,9 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
 
   private onSubscribed(event: Event): void {
     const subscribed = event.subscribed;
-    if (subscribed === undefined) return this.ignore('SUBSCRIBED', 'no subscribed');
+    if (subscribed?.executor_info === undefined || subscribed.framework_info === undefined || subscribed.agent_info === undefined) {
+      return this.ignore('SUBSCRIBED', 'no subscribed.executor_info, framework_info or agent_info');
+    }
     const reconnected = this.everSubscribed;
     this.phase = 'subscribed';
     this.everSubscribed = true;

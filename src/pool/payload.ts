@@ -57,6 +57,12 @@ export function parsePayload(data: Uint8Array | undefined, knownJobs: ReadonlySe
     const reason = error instanceof Error ? error.message : String(error);
     throw new PayloadError('MPE_INVALID_PAYLOAD', `task data is not valid JSON: ${reason}`);
   }
+  const depth = nestingDepth(parsed, MAX_PAYLOAD_DEPTH);
+  if (depth > MAX_PAYLOAD_DEPTH) {
+    // JSON.parse copes with any depth, but the structured clone that takes the input to a worker
+    // thread recurses and overflows the stack (a RangeError, ~3000 levels on the main thread).
+    throw new PayloadError('MPE_INVALID_PAYLOAD', `task data is nested more than ${MAX_PAYLOAD_DEPTH} levels deep`);
+  }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new PayloadError('MPE_INVALID_PAYLOAD', `task data must be a JSON object ${SHAPE}, got ${kindOf(parsed)}`);
   }
@@ -75,6 +81,28 @@ export function parsePayload(data: Uint8Array | undefined, knownJobs: ReadonlySe
   }
   if (!knownJobs.has(job)) throw new PayloadError('MPE_UNKNOWN_JOB', unknownJobMessage(job, knownJobs));
   return { job, input: Object.hasOwn(fields, 'input') ? fields['input'] : undefined };
+}
+
+/** Deepest nesting of arrays and objects accepted in task data. */
+export const MAX_PAYLOAD_DEPTH = 1000;
+
+/** The nesting depth of a parsed JSON value, counted without recursion; stops once past `limit`. */
+function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    const here = depth + 1;
+    if (here > deepest) {
+      deepest = here;
+      if (deepest > limit) return deepest;
+    }
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, here]);
+    }
+  }
+  return deepest;
 }
 
 /**
