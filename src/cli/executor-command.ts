@@ -43,7 +43,17 @@ export async function executorCommand(options: ExecutorCommandOptions): Promise<
       { threads: pool.threads, jobs: pool.jobs, checkpoint: environment.checkpoint, agent: environment.endpoint.url },
       'pool executor starting',
     );
+    // The pool's shutdown stops the driver and then finishes (its last log line): let it, briefly.
+    let shutdownDone: Promise<void> | undefined;
+    pool.once('shutdownStarted', () => {
+      shutdownDone = new Promise((resolve) => pool.once('shutdownCompleted', () => resolve()));
+    });
     const status = await driver.run();
+    if (shutdownDone !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([shutdownDone, new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
+      clearTimeout(timer);
+    }
     // After an abort (ERROR, an exhausted grace period) the pool may still hold threads.
     await pool.destroy();
     logger.info({ status: Status[status] }, 'executor finished');

@@ -24,12 +24,18 @@ function kindOf(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
+/** Longest job name echoed back in a TASK_ERROR message. */
+const MAX_ECHOED_NAME = 100;
+
 /** `unknown job "x"; known: a, b, c` (sorted, elided after a few). */
 export function unknownJobMessage(name: string, known: Iterable<string>): string {
   const names = [...known].sort();
   const listed = names.slice(0, LISTED_JOBS).join(', ');
   const more = names.length > LISTED_JOBS ? `, … (${names.length - LISTED_JOBS} more)` : '';
-  return `unknown job ${JSON.stringify(name)}; known: ${names.length === 0 ? '(none)' : listed + more}`;
+  // A task's job name is outside input: echo at most a readable prefix of it.
+  const shown = name.length > MAX_ECHOED_NAME ? `${name.slice(0, MAX_ECHOED_NAME)}…` : name;
+  const suffix = name.length > MAX_ECHOED_NAME ? ` (${name.length} characters)` : '';
+  return `unknown job ${JSON.stringify(shown)}${suffix}; known: ${names.length === 0 ? '(none)' : listed + more}`;
 }
 
 /**

@@ -67,6 +67,11 @@ describe('parsePayload', () => {
     refused(bytes('{"job":""}'), 'MPE_UNKNOWN_JOB', 'unknown job ""; known: fail, noop, primes, spin');
   });
 
+  it('echoes at most 100 characters of an unknown job name', () => {
+    const name = 'x'.repeat(200_000);
+    refused(bytes(JSON.stringify({ job: name })), 'MPE_UNKNOWN_JOB', `unknown job "${'x'.repeat(100)}…" (200000 characters); known: fail, noop, primes, spin`);
+  });
+
   it('never resolves a job through the prototype chain or as a path', () => {
     for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty', '../../etc/passwd', 'file:///tmp/x.js', 'node:fs']) {
       refused(bytes(JSON.stringify({ job: name })), 'MPE_UNKNOWN_JOB', /^unknown job /);
