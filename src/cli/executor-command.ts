@@ -33,7 +33,8 @@ export async function executorCommand(options: ExecutorCommandOptions): Promise<
     const pool = await PoolExecutor.create({
       jobs: options.jobs,
       threads: options.threads,
-      shutdownGracePeriodMs: environment.shutdownGracePeriodMs,
+      // The pool takes whole milliseconds up to a day; a longer grace changes nothing in practice.
+      shutdownGracePeriodMs: Math.min(Math.round(environment.shutdownGracePeriodMs), 24 * 3_600_000),
       logger,
     });
     const driver = new MesosExecutorDriver(pool, { environment, contentType: options.contentType, logger });
@@ -43,21 +44,20 @@ export async function executorCommand(options: ExecutorCommandOptions): Promise<
       { threads: pool.threads, jobs: pool.jobs, checkpoint: environment.checkpoint, agent: environment.endpoint.url },
       'pool executor starting',
     );
-    // The pool's shutdown stops the driver and then finishes (its last log line): let it, briefly.
-    let shutdownDone: Promise<void> | undefined;
-    pool.once('shutdownStarted', () => {
-      shutdownDone = new Promise((resolve) => pool.once('shutdownCompleted', () => resolve()));
-    });
+    let subscribed = false;
+    driver.once('subscribed', () => (subscribed = true));
     const status = await driver.run();
-    if (shutdownDone !== undefined) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([shutdownDone, new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
-      clearTimeout(timer);
-    }
+    // The pool's shutdown stops the driver, then finishes (its last log line): let it, briefly.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([pool.whenShutDown(), new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
     // After an abort (ERROR, an exhausted grace period) the pool may still hold threads.
     await pool.destroy();
-    logger.info({ status: Status[status] }, 'executor finished');
-    return status === Status.DRIVER_STOPPED ? 0 : 1;
+    // 0 only for a clean run: subscribed, stopped, and every update acknowledged before the exit
+    // (an unacknowledged terminal update becomes TASK_FAILED at the agent).
+    const clean = status === Status.DRIVER_STOPPED && subscribed && pool.shutdownAcknowledged !== false;
+    logger.info({ status: Status[status], subscribed, acknowledged: pool.shutdownAcknowledged }, 'executor finished');
+    return clean ? 0 : 1;
   } finally {
     await metricsServer?.close();
   }

@@ -92,6 +92,8 @@ interface ResolvedOptions {
 }
 
 const MINUTE = 60_000;
+// setTimeout fires at once for longer delays; a longer wait is, in practice, forever.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function resolveOptions(options: MesosExecutorDriverOptions): ResolvedOptions {
   const positive = (name: keyof MesosExecutorDriverOptions, value: number | undefined, fallback: number, allowZero = false): number => {
@@ -149,11 +151,14 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
   private carried: OutboxEntry[] = [];
   private subscribeAttempts = 0;
   private subscribeInFlight = false;
+  private subscribeAttemptId = 0;
+  private subscribeAbort: AbortController | undefined;
   /** A SUBSCRIBE got an HTTP answer at least once (upstream backs off only after that). */
   private reachedAgent = false;
   private everSubscribed = false;
   private agentSendsHeartbeats = false;
   private shutdownStarted = false;
+  private shutdownInjected = false;
   private shutdownTimer: unknown;
   private subscribeRetryTimer: unknown;
   private updateRetryTimer: unknown;
@@ -196,7 +201,9 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
           random: options.random ?? Math.random,
           backoffMaxMs: env.subscriptionBackoffMaxMs,
           recoveryTimeoutMs: env.recoveryTimeoutMs,
-          attempt: () => this.subscribe(),
+          // Each attempt supersedes a SUBSCRIBE still in flight (upstream abandons a stale
+          // attempt): one hung connection must not hold up recovery.
+          attempt: () => this.subscribe(true),
           onRecoveryTimeout: () =>
             this.requestShutdown(true, `could not reach the agent again within the recovery timeout (${env.recoveryTimeoutMs} ms)`),
         })
@@ -222,6 +229,19 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
       pipelining: this.options.pipelining,
       headersTimeoutMs: this.options.callTimeoutMs,
     });
+  }
+
+  /**
+   * Listeners run on the driver's own paths (the stream's data handler, call answers): one that
+   * throws must not break them, so its error is logged and the driver goes on.
+   */
+  override emit<T extends EventEmitter.EventNames<DriverEvents>>(event: T, ...args: EventEmitter.EventArgs<DriverEvents, T>): boolean {
+    try {
+      return super.emit(event, ...args);
+    } catch (error) {
+      this.logger.error({ err: error, event }, 'a driver event listener threw');
+      return true;
+    }
   }
 
   /** The driver's status. */
@@ -318,7 +338,16 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
       timestamp: input.timestamp ?? Date.now() / 1000,
       uuid: Buffer.from(randomUUID().replace(/-/g, ''), 'hex'),
     };
-    const entry = this.outbox.record(status);
+    let body: Uint8Array;
+    try {
+      // Encoding first proves the update can be sent (and the bytes serve every send after).
+      body = this.codec.encodeCall(this.call({ type: 'UPDATE', update: { status } }));
+    } catch (error) {
+      throw new MesosExecutorError('MPE_INVALID_STATUS_UPDATE', `task ${taskId}: the update cannot be encoded: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    const entry = this.outbox.record(status, body);
     this.emit('updateRecorded', { taskId, state: status.state, uuid: entry.uuidKey });
     if (this.phase === 'subscribed') {
       const next = this.outbox.takeSendableFor(taskId);
@@ -354,18 +383,15 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
   awaitAcknowledgements(timeoutMs: number): Promise<boolean> {
     if (this.outbox.size === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
-      let done = false;
-      const timer = this.timers.setTimeout(() => {
-        if (done) return;
-        done = true;
-        resolve(false);
-      }, timeoutMs);
-      this.ackWaiters.push(() => {
-        if (done) return;
-        done = true;
+      const waiter = (): void => {
         this.timers.clearTimeout(timer);
         resolve(true);
-      });
+      };
+      const timer = this.timers.setTimeout(() => {
+        this.ackWaiters = this.ackWaiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS));
+      this.ackWaiters.push(waiter);
     });
   }
 
@@ -379,10 +405,17 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
     };
   }
 
-  private subscribe(): void {
-    // Like upstream, never two SUBSCRIBEs in flight at once; nor a new one while an open
-    // stream has not yet delivered SUBSCRIBED.
-    if (this.phase === 'done' || this.phase === 'subscribed' || this.subscribeInFlight || this.stream !== undefined) return;
+  private subscribe(supersede = false): void {
+    // Like upstream, never two SUBSCRIBEs in flight at once (a backoff attempt replaces the one
+    // in flight); nor a new one while an open stream has not yet delivered SUBSCRIBED.
+    if (this.phase === 'done' || this.phase === 'subscribed' || this.stream !== undefined) return;
+    if (this.subscribeInFlight) {
+      if (!supersede) return;
+      this.subscribeAbort?.abort();
+    }
+    const attemptId = ++this.subscribeAttemptId;
+    const abort = new AbortController();
+    this.subscribeAbort = abort;
     this.phase = 'connecting';
     this.subscribeInFlight = true;
     this.subscribeAttempts++;
@@ -396,8 +429,12 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
       carriedUpdates: snapshot.updates.length,
       carriedTasks: snapshot.tasks.length,
     });
-    this.transport.subscribe(body, this.codec.contentType).then(
+    this.transport.subscribe(body, this.codec.contentType, abort.signal).then(
       (result) => {
+        if (attemptId !== this.subscribeAttemptId) {
+          if (result.ok) result.stream.close();
+          return;
+        }
         this.subscribeInFlight = false;
         if (this.phase === 'done') {
           if (result.ok) result.stream.close();
@@ -411,6 +448,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
         this.attachStream(result.stream, snapshot.entries);
       },
       (error: unknown) => {
+        if (attemptId !== this.subscribeAttemptId) return;
         this.subscribeInFlight = false;
         if (this.phase === 'done') return;
         const message = error instanceof Error ? error.message : String(error);
@@ -517,7 +555,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
     if (wasSubscribed) this.dispatch('disconnected', () => this.executor.disconnected(this));
     if (this.backoff === undefined) {
       this.requestShutdown(true, `lost the agent (${message}) and the framework does not checkpoint`);
-    } else if (!this.shutdownStarted) {
+    } else if (!this.shutdownInjected) {
       this.backoff.onDisconnected();
     }
   }
@@ -669,9 +707,10 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
   }
 
   private sendUpdate(entry: OutboxEntry): void {
-    const body = this.codec.encodeCall(this.call({ type: 'UPDATE', update: entry.update }));
-    this.transport.call(body, this.codec.contentType, true).then(
-      (result) => this.onUpdateAnswered(entry, result.status, result.body),
+    // The subscription this UPDATE belongs to: a late answer must not act on a newer one.
+    const stream = this.stream;
+    this.transport.call(entry.body, this.codec.contentType, true).then(
+      (result) => this.onUpdateAnswered(entry, result.status, result.body, stream),
       (error: unknown) => {
         this.logger.warn({ taskId: entry.taskId, err: error }, 'UPDATE failed to send; will retry');
         this.retryUpdate(entry, undefined);
@@ -679,7 +718,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
     );
   }
 
-  private onUpdateAnswered(entry: OutboxEntry, status: number, body: string): void {
+  private onUpdateAnswered(entry: OutboxEntry, status: number, body: string, stream: EventStream | undefined): void {
     if (this.phase === 'done') return;
     if (status === 202) {
       const wasAccepted = entry.phase === 'accepted';
@@ -701,7 +740,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
       // The agent no longer counts us as subscribed (it restarted and our stream has not
       // ended yet): resubscribe, carrying this update.
       this.outbox.markUnsent(entry);
-      this.onStreamLost(this.stream, 'not-subscribed', `agent answered 403 (${body}) to UPDATE`);
+      this.onStreamLost(stream, 'not-subscribed', `agent answered 403 (${body}) to UPDATE`);
       return;
     }
     // 400, 401, 403, 415, ...: the agent will never take this call. Upstream's library raises an
@@ -764,7 +803,13 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
   private requestShutdown(injected: boolean, reason: string): void {
     if (this.phase === 'done' || this.shutdownStarted) return;
     this.shutdownStarted = true;
-    this.backoff?.cancel();
+    // An injected shutdown means the agent is gone for good: stop looking for it. After the
+    // agent's own SHUTDOWN, keep reconnecting (an agent restart during the grace period) so the
+    // terminal updates still reach it; the grace timer bounds it all.
+    if (injected) {
+      this.shutdownInjected = true;
+      this.backoff?.cancel();
+    }
     const gracePeriodMs = this.environment.shutdownGracePeriodMs;
     this.logger.info({ injected, reason, gracePeriodMs }, 'shutting down');
     this.emit('shutdownRequested', { injected, reason, gracePeriodMs });
@@ -778,7 +823,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
       this.emit('shutdownGraceExpired');
       this.terminate(Status.DRIVER_ABORTED, 'shutdown grace period expired');
       void this.transport.close();
-    }, gracePeriodMs);
+    }, Math.min(gracePeriodMs, MAX_TIMER_MS));
   }
 
   /** A fatal error: abort, then tell the executor through `error` (nothing follows it). */
@@ -793,6 +838,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
     if (this.phase === 'done') return;
     this.phase = 'done';
     this.driverStatus = status;
+    this.subscribeAbort?.abort();
     this.stream?.close();
     this.stream = undefined;
     this.decoder = undefined;

@@ -1,5 +1,5 @@
 import { MesosExecutorError } from '../errors.js';
-import type { CallUpdate, TaskInfo, TaskStatus } from '../proto/types.js';
+import { isTerminalState, type CallUpdate, type TaskInfo, type TaskStatus } from '../proto/types.js';
 
 /** Where an update is on its way to the agent. */
 export type UpdatePhase =
@@ -14,6 +14,8 @@ export interface OutboxEntry {
   readonly uuidKey: string;
   readonly taskId: string;
   readonly update: CallUpdate;
+  /** The UPDATE call, encoded once when recorded (which also proves it can be sent). */
+  readonly body: Uint8Array;
   readonly bytes: number;
   phase: UpdatePhase;
   /** performance.now() when the update was recorded. */
@@ -68,15 +70,29 @@ export class Outbox {
     return this.tasks.size;
   }
 
-  /** Remembers a launched task until one of its updates is acknowledged. */
+  /**
+   * Remembers a launched task until one of its updates is acknowledged. Its `data` (the payload,
+   * possibly large) is not kept: the agent reads only the task id of `unacknowledged_tasks`,
+   * and `data` is optional, so the echoed TaskInfo stays valid without it.
+   */
   addTask(task: TaskInfo): void {
-    this.tasks.set(task.task_id.value, task);
+    if (task.data === undefined) {
+      this.tasks.set(task.task_id.value, task);
+      return;
+    }
+    const { data: _payload, ...withoutData } = task;
+    this.tasks.set(task.task_id.value, withoutData);
   }
 
-  /** Records an update; throws MPE_OUTBOX_FULL rather than grow past the limits. */
-  record(status: TaskStatus & { uuid: Uint8Array }): OutboxEntry {
-    const bytes = (status.data?.byteLength ?? 0) + (status.message?.length ?? 0);
-    if (this.entries.size >= this.limits.maxUpdates || this.heldBytes + bytes > this.limits.maxBytes) {
+  /**
+   * Records an update with its encoded UPDATE call. Throws MPE_OUTBOX_FULL rather than grow past
+   * the limits — except for a terminal update, which is always taken: refusing it would lose the
+   * one update a task cannot do without, and terminal updates are bounded by the tasks launched.
+   */
+  record(status: TaskStatus & { uuid: Uint8Array }, body: Uint8Array): OutboxEntry {
+    const bytes = body.byteLength;
+    const full = this.entries.size >= this.limits.maxUpdates || this.heldBytes + bytes > this.limits.maxBytes;
+    if (full && !isTerminalState(status.state)) {
       throw new MesosExecutorError(
         'MPE_OUTBOX_FULL',
         `cannot record an update for task ${status.task_id.value}: ${this.entries.size} updates ` +
@@ -88,6 +104,7 @@ export class Outbox {
       uuidKey: uuidKey(status.uuid),
       taskId: status.task_id.value,
       update: { status },
+      body,
       bytes,
       phase: 'queued',
       recordedAt: performance.now(),

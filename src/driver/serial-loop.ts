@@ -90,7 +90,7 @@ export class SerialLoop {
         result = task.run();
       } catch (error) {
         this.report(task.name, error);
-        this.hooks.onDone?.(task.name, performance.now() - started);
+        this.done(task.name, started);
         continue;
       }
       if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
@@ -103,15 +103,23 @@ export class SerialLoop {
         );
         return;
       }
-      this.hooks.onDone?.(task.name, performance.now() - started);
+      this.done(task.name, started);
     }
     this.running = false;
     this.notifyIdle();
   }
 
   private resume(name: string, started: number): void {
-    this.hooks.onDone?.(name, performance.now() - started);
+    this.done(name, started);
     this.drain();
+  }
+
+  private done(name: string, started: number): void {
+    try {
+      this.hooks.onDone?.(name, performance.now() - started);
+    } catch {
+      // A failing timing hook must not stop the loop.
+    }
   }
 
   private report(name: string, error: unknown): void {

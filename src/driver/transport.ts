@@ -37,7 +37,8 @@ export interface CallResult {
  * MPE_CONNECTION; HTTP statuses are returned, not thrown.
  */
 export interface AgentTransport {
-  subscribe(body: Uint8Array, contentType: ContentType): Promise<SubscribeResult>;
+  /** `signal` abandons the attempt (its promise then rejects). */
+  subscribe(body: Uint8Array, contentType: ContentType, signal?: AbortSignal): Promise<SubscribeResult>;
   /**
    * Sends a non-SUBSCRIBE call. `idempotent` allows pipelining it behind other calls on the
    * same connection: true for UPDATEs, whose retries the agent deduplicates by uuid.
@@ -100,7 +101,7 @@ export class HttpAgentTransport implements AgentTransport {
     return headers;
   }
 
-  async subscribe(body: Uint8Array, contentType: ContentType): Promise<SubscribeResult> {
+  async subscribe(body: Uint8Array, contentType: ContentType, signal?: AbortSignal): Promise<SubscribeResult> {
     // A fresh connection per SUBSCRIBE: the previous stream's connection is dead or about to be
     // closed by the agent.
     const previous = this.subscribeClient;
@@ -115,13 +116,17 @@ export class HttpAgentTransport implements AgentTransport {
         method: 'POST',
         headers: this.headers(contentType),
         body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+        ...(signal !== undefined ? { signal } : {}),
       });
     } catch (error) {
       void client.destroy().catch(() => {});
       throw connectionError('SUBSCRIBE', error);
     }
     if (response.statusCode !== 200) {
+      // The stream's client has no body timeout: bound the read of an error body ourselves.
+      const timer = setTimeout(() => response.body.destroy(), this.options.headersTimeoutMs);
       const text = await response.body.text().catch(() => '');
+      clearTimeout(timer);
       void client.destroy().catch(() => {});
       return { ok: false, status: response.statusCode, body: text };
     }

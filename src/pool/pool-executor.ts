@@ -80,6 +80,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   #shuttingDown = false;
   #destroyed = false;
   #shutdown: Promise<void> | undefined;
+  #shutdownAcknowledged: boolean | undefined;
   #idleWaiters: Array<() => void> = [];
 
   /**
@@ -235,11 +236,25 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
    * Kills every task within the shutdown grace period (less the margin kept for the updates),
    * sends their terminal updates, waits (bounded) for their acknowledgements, destroys the
    * pool and stops the driver. Launches from now on are refused (TASK_FAILED).
+   *
+   * Returns at once: the shutdown runs beside the driver's callback loop, so events that come
+   * during it (a KILL, a late LAUNCH, a MESSAGE) are still delivered and answered.
    */
   shutdown(driver: ExecutorDriver): CallbackResult {
     this.#reporter.driver = driver;
-    this.#shutdown ??= this.#runShutdown(driver);
-    return this.#shutdown;
+    this.#shutdown ??= this.#runShutdown(driver).catch((error: unknown) => {
+      this.#logger.error({ err: error }, 'shutdown failed');
+    });
+  }
+
+  /** Resolves when a shutdown that began has finished (the driver stopped); at once when none began. */
+  whenShutDown(): Promise<void> {
+    return this.#shutdown ?? Promise.resolve();
+  }
+
+  /** After a shutdown: whether every status update was acknowledged before the driver stopped. */
+  get shutdownAcknowledged(): boolean | undefined {
+    return this.#shutdownAcknowledged;
   }
 
   error(_driver: ExecutorDriver, message: string): CallbackResult {
@@ -561,7 +576,10 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   async #runShutdown(driver: ExecutorDriver): Promise<void> {
     const startedAt = this.#clock.now();
     const { shutdownGracePeriodMs, shutdownMarginMs, terminateWaitMs } = this.#options;
-    const killGraceMs = Math.max(0, shutdownGracePeriodMs - shutdownMarginMs);
+    // A task that ignores its kill is escalated at the grace, then its thread gets up to
+    // terminateWaitMs to exit before TASK_KILLED is sent: both come out of the grace period, so
+    // the margin is left for the update and its acknowledgement.
+    const killGraceMs = Math.max(0, shutdownGracePeriodMs - shutdownMarginMs - terminateWaitMs);
     this.#shuttingDown = true;
     const live = this.#table.list();
     this.#logger.info({ tasks: live.length, killGraceMs }, 'shutting down');
@@ -595,6 +613,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
       this.#logger.error({ err: error }, 'stopping the driver failed');
     }
     const durationMs = this.#clock.now() - startedAt;
+    this.#shutdownAcknowledged = acknowledged;
     this.#logger.info({ acknowledged, durationMs }, 'shutdown complete');
     this.emit('shutdownCompleted', { acknowledged, durationMs });
   }

@@ -347,6 +347,16 @@ describe('driver ↔ LocalAgent: checkpointing and authentication', () => {
     assert.equal(r.driver.unacknowledgedUpdates, 0);
   });
 
+  it('refuses an update that cannot be encoded, and records nothing (so no later SUBSCRIBE can choke on it)', async () => {
+    const r = await rig('application/x-protobuf');
+    await subscribed(r);
+    const bad = { task_id: { value: 't' }, state: 'TASK_RUNNING', reason: 'REASON_NO_SUCH_THING' } as unknown as Parameters<typeof r.driver.sendStatusUpdate>[0];
+    assert.throws(() => r.driver.sendStatusUpdate(bad), { code: 'MPE_INVALID_STATUS_UPDATE' });
+    assert.equal(r.driver.unacknowledgedUpdates, 0);
+    r.agent.dropStream();
+    await waitFor(() => r.executor.names().includes('reregistered'), { what: 'a clean resubscribe' });
+  });
+
   it('queues updates made while disconnected and delivers them with the next SUBSCRIBE', async () => {
     const r = await rig('application/x-protobuf');
     await subscribed(r);

@@ -196,7 +196,8 @@ for (const contentType of ['application/x-protobuf', 'application/json'] as cons
               if (r.driver.status !== Status.DRIVER_RUNNING) return 'ended';
               return undefined;
             },
-            { what: `case ${i} (${garbage.subarray(0, 40).toString('hex')}) to settle` },
+            // Generous: a resubscribe waits a random backoff, and CI machines are shared.
+            { what: `case ${i} (${garbage.subarray(0, 40).toString('hex')}) to settle`, timeoutMs: 15_000 },
           );
           if (outcome === 'resubscribed') disconnections++;
           else if (outcome === 'ignored') ignored++;

@@ -11,12 +11,17 @@ function status(task: string, state: TaskState, data?: Uint8Array): TaskStatus &
 
 const limits = { maxUpdates: 100, maxBytes: 1 << 20 };
 
+/** A status and a stand-in for its encoded call: as many bytes as its data (1 without). */
+function withBody(s: TaskStatus & { uuid: Uint8Array }): [TaskStatus & { uuid: Uint8Array }, Uint8Array] {
+  return [s, new Uint8Array(s.data?.byteLength ?? 1)];
+}
+
 describe('Outbox', () => {
   it('lets only the oldest unaccepted update of a task be in flight', () => {
     const box = new Outbox(limits);
-    const a1 = box.record(status('a', 'TASK_STARTING'));
-    const a2 = box.record(status('a', 'TASK_RUNNING'));
-    const b1 = box.record(status('b', 'TASK_STARTING'));
+    const a1 = box.record(...withBody(status('a', 'TASK_STARTING')));
+    const a2 = box.record(...withBody(status('a', 'TASK_RUNNING')));
+    const b1 = box.record(...withBody(status('b', 'TASK_STARTING')));
     assert.deepEqual(box.takeSendable(), [a1, b1]);
     assert.deepEqual(box.takeSendable(), [], 'heads already in flight');
     assert.equal(box.takeSendableFor('a'), undefined);
@@ -27,8 +32,8 @@ describe('Outbox', () => {
 
   it('puts a failed send back at the head of its task, ahead of later updates', () => {
     const box = new Outbox(limits);
-    const a1 = box.record(status('a', 'TASK_STARTING'));
-    box.record(status('a', 'TASK_FINISHED'));
+    const a1 = box.record(...withBody(status('a', 'TASK_STARTING')));
+    box.record(...withBody(status('a', 'TASK_FINISHED')));
     assert.equal(box.takeSendableFor('a'), a1);
     box.markUnsent(a1);
     assert.equal(box.takeSendableFor('a'), a1, 'the same update is retried first');
@@ -38,7 +43,7 @@ describe('Outbox', () => {
     const box = new Outbox(limits);
     box.addTask({ name: 'a', task_id: { value: 'a' }, agent_id: { value: 'S0' } });
     box.addTask({ name: 'b', task_id: { value: 'b' }, agent_id: { value: 'S0' } });
-    const u = [box.record(status('a', 'TASK_STARTING')), box.record(status('b', 'TASK_STARTING')), box.record(status('a', 'TASK_RUNNING'))];
+    const u = [box.record(...withBody(status('a', 'TASK_STARTING'))), box.record(...withBody(status('b', 'TASK_STARTING'))), box.record(...withBody(status('a', 'TASK_RUNNING')))];
     const snap = box.snapshotForSubscribe();
     assert.deepEqual(snap.updates, u.map((e) => e.update));
     assert.deepEqual(snap.tasks.map((t) => t.task_id.value), ['a', 'b']);
@@ -49,9 +54,9 @@ describe('Outbox', () => {
 
   it('an update recorded after the snapshot is still sent after SUBSCRIBED', () => {
     const box = new Outbox(limits);
-    const first = box.record(status('a', 'TASK_RUNNING'));
+    const first = box.record(...withBody(status('a', 'TASK_RUNNING')));
     const snap = box.snapshotForSubscribe();
-    const later = box.record(status('a', 'TASK_FINISHED'));
+    const later = box.record(...withBody(status('a', 'TASK_FINISHED')));
     box.acceptCarried(snap.entries);
     assert.equal(first.phase, 'accepted');
     assert.deepEqual(box.takeSendable(), [later]);
@@ -60,7 +65,7 @@ describe('Outbox', () => {
   it('ACKNOWLEDGED removes the update and the task; an unknown uuid is ignored', () => {
     const box = new Outbox(limits);
     box.addTask({ name: 'a', task_id: { value: 'a' }, agent_id: { value: 'S0' } });
-    const e = box.record(status('a', 'TASK_RUNNING', new Uint8Array(10)));
+    const e = box.record(...withBody(status('a', 'TASK_RUNNING', new Uint8Array(10))));
     assert.equal(box.bytes, 10);
     assert.equal(box.acknowledge('a', randomBytes(16)), undefined);
     assert.equal(box.unacknowledgedTaskCount, 0, 'any ack for the task marks it acknowledged');
@@ -72,8 +77,8 @@ describe('Outbox', () => {
 
   it('an ACK for an update still in flight frees the next update of its task', () => {
     const box = new Outbox(limits);
-    const a1 = box.record(status('a', 'TASK_RUNNING'));
-    const a2 = box.record(status('a', 'TASK_FINISHED'));
+    const a1 = box.record(...withBody(status('a', 'TASK_RUNNING')));
+    const a2 = box.record(...withBody(status('a', 'TASK_FINISHED')));
     box.takeSendableFor('a');
     box.acknowledge('a', a1.update.status.uuid!);
     assert.equal(box.takeSendableFor('a'), a2);
@@ -83,13 +88,29 @@ describe('Outbox', () => {
 
   it('refuses to grow past its limits with MPE_OUTBOX_FULL, and accepts again after ACKs', () => {
     const box = new Outbox({ maxUpdates: 2, maxBytes: 100 });
-    const e = box.record(status('a', 'TASK_RUNNING'));
-    box.record(status('b', 'TASK_RUNNING'));
-    assert.throws(() => box.record(status('c', 'TASK_RUNNING')), (err: unknown) => err instanceof MesosExecutorError && err.code === 'MPE_OUTBOX_FULL');
+    const e = box.record(...withBody(status('a', 'TASK_RUNNING')));
+    box.record(...withBody(status('b', 'TASK_RUNNING')));
+    assert.throws(() => box.record(...withBody(status('c', 'TASK_RUNNING'))), (err: unknown) => err instanceof MesosExecutorError && err.code === 'MPE_OUTBOX_FULL');
     box.acknowledge('a', e.update.status.uuid!);
-    box.record(status('c', 'TASK_RUNNING'));
+    box.record(...withBody(status('c', 'TASK_RUNNING')));
     const bytes = new Outbox({ maxUpdates: 10, maxBytes: 100 });
-    assert.throws(() => bytes.record(status('a', 'TASK_FINISHED', new Uint8Array(101))), /limits/);
+    assert.throws(() => bytes.record(...withBody(status('a', 'TASK_RUNNING', new Uint8Array(101)))), /limits/);
+  });
+
+  it('always takes a terminal update, even past its limits', () => {
+    const box = new Outbox({ maxUpdates: 1, maxBytes: 10 });
+    box.record(...withBody(status('a', 'TASK_RUNNING')));
+    assert.throws(() => box.record(...withBody(status('b', 'TASK_RUNNING'))), { code: 'MPE_OUTBOX_FULL' });
+    box.record(...withBody(status('b', 'TASK_FINISHED', new Uint8Array(100))));
+    assert.equal(box.size, 2);
+  });
+
+  it('keeps launched tasks without their payload', () => {
+    const box = new Outbox(limits);
+    box.addTask({ name: 'a', task_id: { value: 'a' }, agent_id: { value: 'S0' }, data: new Uint8Array(1000) });
+    const [task] = box.snapshotForSubscribe().tasks;
+    assert.equal(task?.data, undefined);
+    assert.equal(task?.task_id.value, 'a');
   });
 
   it('keys uuids by their hex form, whatever the view', () => {

@@ -548,9 +548,9 @@ describe('PoolExecutor: repeated task ids', () => {
     try {
       h.executor.launchTask(h.driver, jobTask('z', 'cooperative'));
       await h.running('z');
-      const done = h.executor.shutdown(h.driver);
+      assert.equal(h.executor.shutdown(h.driver), undefined, 'shutdown returns at once: the callback loop goes on');
       h.executor.launchTask(h.driver, jobTask('z', 'noop'));
-      await done;
+      await h.executor.whenShutDown();
       assert.deepEqual(h.driver.states('z'), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED']);
     } finally {
       await close(h);
@@ -577,7 +577,8 @@ describe('PoolExecutor: framework messages', () => {
 
 describe('PoolExecutor: shutdown', () => {
   it('kills running and queued tasks, sends every terminal update, waits for acks, destroys the pool, stops the driver', async () => {
-    const h = await harness({ threads: 2, shutdownGracePeriodMs: 1_500, shutdownMarginMs: 1_000 });
+    // Kill grace: 1500 − 1000 (margin) − 200 (thread exit wait) = 300 ms.
+    const h = await harness({ threads: 2, shutdownGracePeriodMs: 1_500, shutdownMarginMs: 1_000, terminateWaitMs: 200 });
     try {
       h.executor.launchTask(h.driver, jobTask('r1', 'hang'));
       h.executor.launchTask(h.driver, jobTask('r2', 'cooperative'));
@@ -586,20 +587,21 @@ describe('PoolExecutor: shutdown', () => {
       await h.running('r1');
       await h.running('r2');
       assert.equal(h.executor.queued, 2);
-      await h.executor.shutdown(h.driver);
+      h.executor.shutdown(h.driver);
+      await h.executor.whenShutDown();
       for (const id of ['r1', 'r2', 'q1', 'q2']) {
         const terminal = h.driver.of(id).filter((u) => isTerminalState(u.state));
         assert.deepEqual(terminal.map((u) => u.state), ['TASK_KILLED'], id);
       }
       assert.match(h.driver.terminal('q1')!.message!, /^killed: the executor is shutting down before it started$/);
       assert.match(h.driver.terminal('r2')!.message!, /the job stopped within its grace period/);
-      assert.match(h.driver.terminal('r1')!.message!, /did not stop within its 500 ms grace period/);
+      assert.match(h.driver.terminal('r1')!.message!, /did not stop within its 300 ms grace period/);
       assert.equal(h.driver.stopCalls, 1);
       assert.equal(h.driver.updatesAtStop, h.driver.updates.length);
       assert.equal(h.driver.ackWaits.length, 1);
       assert.ok(h.driver.ackWaits[0]! >= 100 && h.driver.ackWaits[0]! <= 1_500);
       assert.equal(h.executor.liveThreads, 0);
-      assert.deepEqual(h.eventsOf('shutdownStarted'), [{ tasks: 4, killGraceMs: 500 }]);
+      assert.deepEqual(h.eventsOf('shutdownStarted'), [{ tasks: 4, killGraceMs: 300 }]);
       assert.equal(h.eventsOf('shutdownCompleted')[0]!.acknowledged, true);
       // Queued tasks never ran.
       assert.equal(h.eventsOf('taskStarted').some((e) => e.taskId.startsWith('q')), false);
@@ -611,10 +613,12 @@ describe('PoolExecutor: shutdown', () => {
   it('a LAUNCH after SHUTDOWN is TASK_FAILED with REASON_EXECUTOR_TERMINATED; a second shutdown is the same one', async () => {
     const h = await harness();
     try {
-      const first = h.executor.shutdown(h.driver);
+      h.executor.shutdown(h.driver);
+      const first = h.executor.whenShutDown();
       h.executor.launchTask(h.driver, jobTask('late', 'noop'));
       h.executor.launchTaskGroup(h.driver, [jobTask('late2', 'noop')]);
-      assert.equal(h.executor.shutdown(h.driver), first);
+      h.executor.shutdown(h.driver);
+      assert.equal(h.executor.whenShutDown(), first, 'a second SHUTDOWN joins the first');
       await first;
       assert.deepEqual(h.driver.of('late').map((u) => [u.state, u.reason, u.message]), [
         ['TASK_FAILED', 'REASON_EXECUTOR_TERMINATED', 'the executor is shutting down; the task was not started'],
@@ -667,7 +671,8 @@ describe('PoolExecutor: exactly one terminal update under a random mix', () => {
           // Let workers move between actions, by a random amount.
           await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 15)));
         }
-        await h.executor.shutdown(h.driver);
+        h.executor.shutdown(h.driver);
+      await h.executor.whenShutDown();
         for (const id of launched) {
           const updates = h.driver.of(id);
           const terminal = updates.filter((u) => isTerminalState(u.state));
