@@ -789,6 +789,9 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
     const afterRestart = this.#restartedSinceSubscribe;
     // The previous connection sees the end of its chunked body.
     this.#closeStream('resubscribed', 'end');
+    // The 200 and its headers go out first, as upstream answers with its pipe at once and
+    // subscribes asynchronously: a long replay must not look like a hung SUBSCRIBE.
+    const stream: EventStream = new EventStream(res, codec, (reason) => this.#onStreamClosed(stream, reason));
 
     // Replay the unacknowledged updates through the normal path: recorded unless duplicates;
     // their ACKs go out after SUBSCRIBED (upstream handles them asynchronously).
@@ -811,7 +814,6 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
     this.#executorState = 'RUNNING';
     this.#everSubscribed = true;
 
-    const stream: EventStream = new EventStream(res, codec, (reason) => this.#onStreamClosed(stream, reason));
     this.#stream = stream;
     this.#send({
       type: 'SUBSCRIBED',

@@ -56,7 +56,7 @@ export interface MesosExecutorDriverOptions {
   subscribeRetryIntervalMs?: number;
   /** Delay before retrying an UPDATE that got 503/404 or failed to send (default 1 s). */
   updateRetryIntervalMs?: number;
-  /** UPDATE calls pipelined on the call connection at most (default 8). */
+  /** Calls pipelined on the call connection at most (default 32): more pipelining, fewer writes. */
   pipelining?: number;
   /** Most updates held while unacknowledged (default 100 000). */
   maxUnacknowledgedUpdates?: number;
@@ -94,6 +94,8 @@ interface ResolvedOptions {
 const MINUTE = 60_000;
 // setTimeout fires at once for longer delays; a longer wait is, in practice, forever.
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A SUBSCRIBE unanswered (no HTTP status) for this long is abandoned by the next backoff attempt. */
+const SUBSCRIBE_STALL_MS = 2000;
 
 function resolveOptions(options: MesosExecutorDriverOptions): ResolvedOptions {
   const positive = (name: keyof MesosExecutorDriverOptions, value: number | undefined, fallback: number, allowZero = false): number => {
@@ -114,7 +116,7 @@ function resolveOptions(options: MesosExecutorDriverOptions): ResolvedOptions {
     heartbeatCallIntervalMs: positive('heartbeatCallIntervalMs', options.heartbeatCallIntervalMs, 30 * MINUTE, true),
     subscribeRetryIntervalMs: positive('subscribeRetryIntervalMs', options.subscribeRetryIntervalMs, 1000),
     updateRetryIntervalMs: positive('updateRetryIntervalMs', options.updateRetryIntervalMs, 1000),
-    pipelining: Math.floor(positive('pipelining', options.pipelining, 8)),
+    pipelining: Math.floor(positive('pipelining', options.pipelining, 32)),
     maxUnacknowledgedUpdates: positive('maxUnacknowledgedUpdates', options.maxUnacknowledgedUpdates, 100_000),
     maxUnacknowledgedBytes: positive('maxUnacknowledgedBytes', options.maxUnacknowledgedBytes, 512 * 1024 * 1024),
     maxEventBytes: positive('maxEventBytes', options.maxEventBytes, 64 * 1024 * 1024),
@@ -152,6 +154,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
   private subscribeAttempts = 0;
   private subscribeInFlight = false;
   private subscribeAttemptId = 0;
+  private subscribeSentAt = 0;
   private subscribeAbort: AbortController | undefined;
   /** A SUBSCRIBE got an HTTP answer at least once (upstream backs off only after that). */
   private reachedAgent = false;
@@ -410,7 +413,9 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
     // in flight); nor a new one while an open stream has not yet delivered SUBSCRIBED.
     if (this.phase === 'done' || this.phase === 'subscribed' || this.stream !== undefined) return;
     if (this.subscribeInFlight) {
-      if (!supersede) return;
+      // Only a SUBSCRIBE with no answer for a while counts as hung: the agent answers its 200
+      // before it replays what the SUBSCRIBE carries, so a slow replay is not a reason.
+      if (!supersede || this.timers.now() - this.subscribeSentAt < SUBSCRIBE_STALL_MS) return;
       this.subscribeAbort?.abort();
     }
     const attemptId = ++this.subscribeAttemptId;
@@ -418,6 +423,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
     this.subscribeAbort = abort;
     this.phase = 'connecting';
     this.subscribeInFlight = true;
+    this.subscribeSentAt = this.timers.now();
     this.subscribeAttempts++;
     const snapshot = this.outbox.snapshotForSubscribe();
     const subscribe: NonNullable<Call['subscribe']> = {};

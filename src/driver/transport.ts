@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { MesosExecutorError } from '../errors.js';
 import type { ContentType } from '../protocol/codec.js';
 import type { TlsOptions } from './tls.js';
+import { CallConnection } from './call-connection.js';
 
 /** Receives the bytes of a SUBSCRIBE response body as they arrive. */
 export interface StreamHandlers {
@@ -65,15 +66,38 @@ export interface HttpTransportOptions {
   readonly headersTimeoutMs: number;
 }
 
-/** The real transport: two undici clients, one per connection. */
+/**
+ * The real transport: the SUBSCRIBE stream on an undici client of its own, and the calls on a
+ * {@link CallConnection} (pipelined HTTP/1.1, see there for why not undici).
+ */
 export class HttpAgentTransport implements AgentTransport {
   private readonly options: HttpTransportOptions;
-  private callClient: Client | undefined;
+  private readonly calls: CallConnection;
   private subscribeClient: Client | undefined;
 
   constructor(options: HttpTransportOptions) {
     this.options = options;
+    const origin = new URL(options.origin);
+    const defaultPort = origin.protocol === 'https:' ? 443 : 80;
+    this.calls = new CallConnection({
+      host: origin.hostname.replace(/^\[|\]$/g, ''),
+      port: origin.port === '' ? defaultPort : Number(origin.port),
+      ...(options.socketPath !== undefined ? { socketPath: options.socketPath } : {}),
+      ...(origin.protocol === 'https:' ? { tls: options.tls ?? { rejectUnauthorized: false } } : {}),
+      path: options.path,
+      headers: () => this.callHeaders(),
+      responseTimeoutMs: options.headersTimeoutMs,
+      pipelining: options.pipelining,
+    });
   }
+
+  /** The header lines of every call: Content-Type and Accept are fixed per driver. */
+  private callHeaders(): string {
+    const authorization = this.options.authorization?.();
+    return `Content-Type: ${this.contentType}\r\nAccept: ${this.contentType}\r\n${authorization !== undefined ? `Authorization: ${authorization}\r\n` : ''}`;
+  }
+
+  private contentType: ContentType = 'application/x-protobuf';
 
   private newClient(pipelining: number, streaming: boolean): Client {
     const { origin, socketPath, tls, headersTimeoutMs } = this.options;
@@ -137,38 +161,18 @@ export class HttpAgentTransport implements AgentTransport {
     };
   }
 
-  async call(body: Uint8Array, contentType: ContentType, idempotent: boolean): Promise<CallResult> {
-    let client = this.callClient;
-    if (client === undefined || client.destroyed || client.closed) {
-      client = this.newClient(this.options.pipelining, false);
-      this.callClient = client;
-    }
-    try {
-      const response = await client.request({
-        path: this.options.path,
-        method: 'POST',
-        headers: this.headers(contentType),
-        body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-        idempotent,
-        blocking: false,
-      });
-      const text = await response.body.text();
-      return { status: response.statusCode, body: text };
-    } catch (error) {
-      // A broken call connection is replaced on the next call.
-      if (this.callClient === client) {
-        this.callClient = undefined;
-        void client.destroy().catch(() => {});
-      }
-      throw connectionError('call', error);
-    }
+  async call(body: Uint8Array, contentType: ContentType, _idempotent: boolean): Promise<CallResult> {
+    // Pipelining is safe for every call here: a repeated UPDATE is deduplicated by uuid, and a
+    // MESSAGE or HEARTBEAT is best effort anyway.
+    this.contentType = contentType;
+    return this.calls.post(body);
   }
 
   async close(): Promise<void> {
-    const clients = [this.callClient, this.subscribeClient];
-    this.callClient = undefined;
+    this.calls.close();
+    const client = this.subscribeClient;
     this.subscribeClient = undefined;
-    await Promise.all(clients.map((c) => c?.destroy().catch(() => {})));
+    await client?.destroy().catch(() => {});
   }
 }
 

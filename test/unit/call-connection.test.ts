@@ -1,0 +1,129 @@
+import { strict as assert } from 'node:assert';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
+import { after, describe, it } from 'node:test';
+import { CallConnection, ResponseParser } from '../../src/driver/call-connection.js';
+
+const servers: Array<Server | HttpServer> = [];
+after(async () => {
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+});
+
+function listen<S extends Server | HttpServer>(server: S): Promise<number> {
+  servers.push(server);
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+}
+
+function connection(port: number, options: Partial<ConstructorParameters<typeof CallConnection>[0]> = {}): CallConnection {
+  return new CallConnection({
+    host: '127.0.0.1',
+    port,
+    path: '/slave(1)/api/v1/executor',
+    headers: () => 'Content-Type: application/x-protobuf\r\nAccept: application/x-protobuf\r\n',
+    responseTimeoutMs: 2000,
+    pipelining: 4,
+    ...options,
+  });
+}
+
+describe('ResponseParser', () => {
+  const parser = new ResponseParser();
+
+  it('waits for a whole head and body, then reports what it consumed', () => {
+    const full = Buffer.from('HTTP/1.1 400 Bad Request\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\noops!HTTP/1.1 202');
+    for (let cut = 0; cut < full.indexOf('oops!') + 5; cut++) assert.equal(parser.next(full.subarray(0, cut)), undefined, `cut ${cut}`);
+    const parsed = parser.next(full)!;
+    assert.equal(parsed.status, 400);
+    assert.equal(parsed.body, 'oops!');
+    assert.equal(full.subarray(parsed.consumed).toString(), 'HTTP/1.1 202');
+  });
+
+  it('reads chunked bodies, Connection: close, and skips a 100 Continue', () => {
+    const chunked = parser.next(Buffer.from('HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n'))!;
+    assert.deepEqual([chunked.status, chunked.body], [503, 'hello world']);
+    const closing = parser.next(Buffer.from('HTTP/1.0 202 Accepted\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'))!;
+    assert.equal(closing.close, true);
+    const continued = Buffer.from('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n');
+    const after100 = parser.next(continued)!;
+    assert.equal(after100.status, 202);
+    assert.equal(after100.consumed, continued.length);
+  });
+
+  it('throws on garbage (the connection is then dropped)', () => {
+    assert.throws(() => parser.next(Buffer.from('SMTP ready\r\n\r\n')), /status line/);
+    assert.throws(() => parser.next(Buffer.from('HTTP/1.1 202 Accepted\r\nContent-Length: x\r\n\r\n')), /Content-Length/);
+    assert.throws(() => parser.next(Buffer.alloc(70_000, 0x41)), /too long/);
+  });
+});
+
+describe('CallConnection', () => {
+  it('pipelines calls on one socket and matches answers to calls in order', async () => {
+    let sockets = 0;
+    const bodies: string[] = [];
+    const server = createHttpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString();
+        bodies.push(body);
+        res.writeHead(body === 'bad' ? 400 : 202, { 'Content-Type': 'text/plain' });
+        res.end(body === 'bad' ? 'Failed to validate' : '');
+      });
+    });
+    server.on('connection', () => sockets++);
+    const port = await listen(server);
+    const calls = connection(port);
+    const answers = await Promise.all(['a', 'b', 'bad', 'c', 'd', 'e', 'f'].map((b) => calls.post(Buffer.from(b))));
+    assert.deepEqual(answers.map((a) => a.status), [202, 202, 400, 202, 202, 202, 202]);
+    assert.equal(answers[2]!.body, 'Failed to validate');
+    assert.deepEqual(bodies, ['a', 'b', 'bad', 'c', 'd', 'e', 'f']);
+    assert.equal(sockets, 1, 'one keep-alive connection');
+    calls.close();
+  });
+
+  it('fails the calls of a lost connection, and reconnects for the next call', async () => {
+    const accepted: Socket[] = [];
+    const server = createServer((socket) => {
+      accepted.push(socket);
+      socket.on('data', () => {
+        // The first connection dies without answering; later ones answer.
+        if (accepted.length === 1) socket.destroy();
+        else socket.write('HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n');
+      });
+    });
+    const port = await listen(server);
+    const calls = connection(port);
+    await assert.rejects(calls.post(Buffer.from('x')), { code: 'MPE_CONNECTION' });
+    assert.equal((await calls.post(Buffer.from('y'))).status, 202);
+    assert.equal(accepted.length, 2);
+    calls.close();
+  });
+
+  it('fails at once when nothing listens (no reconnect loop)', async () => {
+    const server = createServer();
+    const port = await listen(server);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    servers.splice(servers.indexOf(server), 1);
+    const calls = connection(port);
+    await assert.rejects(calls.post(Buffer.from('x')), { code: 'MPE_CONNECTION' });
+    calls.close();
+  });
+
+  it('fails calls whose answer does not come within the timeout', async () => {
+    const server = createServer((socket) => socket.on('data', () => {}));
+    const port = await listen(server);
+    const calls = connection(port, { responseTimeoutMs: 100 });
+    await assert.rejects(calls.post(Buffer.from('x')), /no answer within 100 ms/);
+    calls.close();
+  });
+
+  it('a closed connection refuses new calls and fails pending ones', async () => {
+    const server = createServer((socket) => socket.on('data', () => {}));
+    const port = await listen(server);
+    const calls = connection(port);
+    const pending = calls.post(Buffer.from('x'));
+    calls.close();
+    await assert.rejects(pending, { code: 'MPE_CONNECTION' });
+    await assert.rejects(calls.post(Buffer.from('y')), { code: 'MPE_CONNECTION' });
+  });
+});
