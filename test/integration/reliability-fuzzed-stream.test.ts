@@ -4,7 +4,7 @@
 // resubscribe), ignore what it does not know, and never crash: an uncaught exception or an
 // unhandled rejection anywhere in the process fails the test.
 import { strict as assert } from 'node:assert';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { LocalAgent } from '../../src/agent/index.js';
 import { MesosExecutorDriver } from '../../src/driver/driver.js';
@@ -14,21 +14,13 @@ import { encodeRecord, RecordIODecoder } from '../../src/protocol/recordio.js';
 import type { Event } from '../../src/proto/types.js';
 import { applyMutations, fixtureCorpus } from '../soak/fuzz-properties.js';
 import { RecordingExecutor } from '../helpers/recording-executor.js';
+import { crashDetector } from '../helpers/crash-detector.js';
 import { waitFor } from '../helpers/wait.js';
 
 const CASES = Number(process.env.FUZZ_STREAM_CASES ?? 150);
 const SEED = 4242;
 
-const crashes: unknown[] = [];
-const onCrash = (error: unknown): void => void crashes.push(error);
-before(() => {
-  process.on('uncaughtException', onCrash);
-  process.on('unhandledRejection', onCrash);
-});
-after(() => {
-  process.off('uncaughtException', onCrash);
-  process.off('unhandledRejection', onCrash);
-});
+const crashes = crashDetector();
 
 interface Rig {
   agent: LocalAgent;

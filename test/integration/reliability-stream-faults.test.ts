@@ -4,29 +4,20 @@
 // fault table says), an agent that never acknowledges (bounded outbox, bounded shutdown).
 import { strict as assert } from 'node:assert';
 import { fileURLToPath } from 'node:url';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { LocalAgent, type LocalAgentOptions } from '../../src/agent/index.js';
 import { MesosExecutorDriver, type MesosExecutorDriverOptions } from '../../src/driver/driver.js';
 import { MesosExecutorError } from '../../src/errors.js';
 import { Status } from '../../src/executor.js';
 import { isTerminalState } from '../../src/proto/types.js';
-import { seededRandom } from '../soak/soak.js';
+import { seededRandom } from '../helpers/fake-clock.js';
 import { RecordingExecutor, type RecordingExecutorOptions } from '../helpers/recording-executor.js';
+import { crashDetector } from '../helpers/crash-detector.js';
 import { waitFor } from '../helpers/wait.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-const crashes: unknown[] = [];
-const onCrash = (error: unknown): void => void crashes.push(error);
-before(() => {
-  process.on('uncaughtException', onCrash);
-  process.on('unhandledRejection', onCrash);
-});
-after(() => {
-  process.off('uncaughtException', onCrash);
-  process.off('unhandledRejection', onCrash);
-  assert.deepEqual(crashes, []);
-});
+crashDetector();
 
 interface Rig {
   agent: LocalAgent;

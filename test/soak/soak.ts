@@ -19,6 +19,7 @@
 // the executor subscribed, so this happens only when a restart races a launch. Such tasks are
 // counted apart ("lost launches"), checked to have had no executor update at all (else the
 // executor failed to list a task it had), and relaunched under a new id, as a scheduler would.
+import { seededRandom } from '../helpers/fake-clock.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LocalAgent, type ExecutorHandle } from '../../src/agent/index.js';
@@ -136,17 +137,6 @@ export interface SoakReport {
   readonly nonTerminal: number;
 }
 
-/** A small seeded PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
