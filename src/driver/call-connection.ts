@@ -1,4 +1,4 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { MesosExecutorError } from '../errors.js';
 import type { TlsOptions } from './tls.js';
@@ -94,7 +94,7 @@ export class CallConnection {
     const { host, port, socketPath, tls } = this.options;
     const socket: Socket =
       tls !== undefined
-        ? tlsConnect({ host, port, servername: host, ...tls })
+        ? tlsConnect({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...tls })
         : socketPath !== undefined
           ? netConnect({ path: socketPath })
           : netConnect({ host, port });

@@ -1,5 +1,10 @@
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { CallConnection, ResponseParser } from '../../src/driver/call-connection.js';
@@ -115,6 +120,39 @@ describe('CallConnection', () => {
     const calls = connection(port, { responseTimeoutMs: 100 });
     await assert.rejects(calls.post(Buffer.from('x')), /no answer within 100 ms/);
     calls.close();
+  });
+
+  it('speaks TLS, and refuses an agent certificate it was not told to trust when verifying', async () => {
+    // A self-signed certificate for 127.0.0.1, made by the openssl CLI (Debian's, on every machine here).
+    const dir = mkdtempSync(join(tmpdir(), 'mpe-tls-'));
+    try {
+      execFileSync('openssl', [
+        'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+      ], { stdio: 'ignore' });
+      const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+      const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+      const server = createHttpsServer({ key, cert }, (req, res) => {
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(202);
+          res.end();
+        });
+      });
+      const port = await listen(server as unknown as HttpServer);
+      const trusted = connection(port, { tls: { ca: [cert], rejectUnauthorized: true } });
+      assert.equal((await trusted.post(Buffer.from('x'))).status, 202);
+      trusted.close();
+      const untrusted = connection(port, { tls: { rejectUnauthorized: true } });
+      await assert.rejects(untrusted.post(Buffer.from('x')), { code: 'MPE_CONNECTION' });
+      untrusted.close();
+      // libprocess does not verify by default (LIBPROCESS_SSL_VERIFY_CERT unset): neither do we then.
+      const unverified = connection(port, { tls: { rejectUnauthorized: false } });
+      assert.equal((await unverified.post(Buffer.from('x'))).status, 202);
+      unverified.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a closed connection refuses new calls and fails pending ones', async () => {
