@@ -286,6 +286,14 @@ describe('the local command end to end', () => {
     assert.match(stdout, /task-1: TASK_FAILED — nope/);
   });
 
+  it('an executor that fails is reported with the end of its stderr', async () => {
+    const { code, stdout } = await runCli(['-n', '2', '--executor', 'echo "cannot start: no such module" >&2; exit 3']);
+    assert.equal(code, 1);
+    assert.match(stdout, /executor\s+exited 3/);
+    assert.match(stdout, /\| cannot start: no such module/);
+    assert.match(stdout, /not ended 2/);
+  });
+
   it('runs another executor command under the local agent (--executor)', async () => {
     // The recording executor (a plain Executor on our driver) finishes tasks whose data is "finish".
     const fixture = fileURLToPath(new URL('../fixtures/recording-executor-main.js', import.meta.url));

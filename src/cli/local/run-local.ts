@@ -80,6 +80,8 @@ export interface LocalRunResult {
   readonly wallMs: number;
   /** From launching the executor process to its SUBSCRIBE. */
   readonly startupMs: number;
+  /** The executor subscribed (false: it exited or the run timed out first). */
+  readonly subscribed: boolean;
   readonly byState: ReadonlyMap<string, number>;
   /** Tasks that did not end in the expected state, with their state and message (the first 20). */
   readonly unexpected: ReadonlyArray<{ taskId: string; state: string; message: string | undefined }>;
@@ -87,6 +89,8 @@ export interface LocalRunResult {
   readonly launchToRunningMs: number[];
   readonly launchToEndMs: number[];
   readonly executorExit: ExecutorExit | undefined;
+  /** The last lines the executor wrote on stderr, kept when it did not exit 0 (its logs say why). */
+  readonly executorStderrTail: readonly string[];
   readonly timedOut: boolean;
   readonly interrupted: boolean;
   readonly counters: LocalAgent['counters'];
@@ -137,11 +141,13 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   });
 
   let executorExit: ExecutorExit | undefined;
+  let stderrOf: (() => string) | undefined;
   let timedOut = false;
   let interrupted = false;
   const started = performance.now();
   let submittedAt = started;
   let subscribedAt = started;
+  let everSubscribed = false;
   let metricsAddress: MetricsAddress | undefined;
   let finalScrape: FinalScrape | undefined;
   const metricsFile = options.metrics === true && options.executorCommand === undefined ? join(agent.sandboxDir, METRICS_ADDRESS_FILE) : undefined;
@@ -156,12 +162,14 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
             ...(options.executorEnv ? { env: options.executorEnv } : {}),
           },
     );
+    stderrOf = () => handle.stderr;
     const exitedEarly = handle.exited.then((exit) => {
       executorExit = exit;
       finishRun();
     });
     await waitUntilSubscribed(agent, handle.exited, options.timeoutMs);
     subscribedAt = performance.now();
+    everSubscribed = agent.subscribed;
     // The executor writes the file before it subscribes: it is there now, or it never will be.
     if (metricsFile !== undefined && executorExit === undefined) {
       metricsAddress = await readMetricsAddress(metricsFile);
@@ -221,16 +229,20 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     if (state !== options.expect && unexpected.length < 20) unexpected.push({ taskId, state, message: t.message });
   }
   const expectedCount = byState.get(options.expect) ?? 0;
+  // Tasks never submitted (the executor did not subscribe) count as not ended.
+  unfinished += options.workload.length - timings.size;
   return {
-    tasks: timings.size,
+    tasks: options.workload.length,
     wallMs,
     startupMs: subscribedAt - started,
+    subscribed: everSubscribed,
     byState,
     unexpected,
     unfinished,
     launchToRunningMs,
     launchToEndMs,
     executorExit,
+    executorStderrTail: executorExit?.code === 0 || stderrOf === undefined ? [] : stderrOf().trimEnd().split('\n').slice(-10),
     timedOut,
     interrupted,
     counters: agent.counters,

@@ -17,7 +17,11 @@ export function formatSummary(result: LocalRunResult, context: SummaryContext): 
   );
   const states = [...result.byState.entries()].sort((a, b) => b[1] - a[1]).map(([s, n]) => `${s} ${n}`);
   if (result.unfinished > 0) states.push(`not ended ${result.unfinished}`);
-  lines.push(`  executor start   subscribed ${formatMs(result.startupMs)} after launch`);
+  lines.push(
+    result.subscribed
+      ? `  executor start   subscribed ${formatMs(result.startupMs)} after launch`
+      : '  executor start   never subscribed',
+  );
   lines.push(`  states           ${states.join(', ') || '(none)'}`);
   for (const [label, samples] of [
     ['LAUNCH→RUNNING ', result.launchToRunningMs],
@@ -52,6 +56,7 @@ export function formatSummary(result: LocalRunResult, context: SummaryContext): 
   lines.push(
     `  executor         ${exit === undefined ? 'did not exit' : exit.signal !== null ? `killed by ${exit.signal}` : `exited ${exit.code}`}`,
   );
+  for (const line of result.executorStderrTail) lines.push(`  | ${line}`);
   for (const u of result.unexpected) {
     lines.push(`  ! ${u.taskId}: ${u.state}${u.message !== undefined ? ` — ${u.message}` : ''}`);
   }
