@@ -35,7 +35,7 @@ import { ExecutorProcess, type ExecutorExit, type ExecutorHandle, type LaunchExe
 import { StatusFaults, type RespondStatusOptions } from './faults.js';
 import { decideExecutorRequest, STATUS_TEXT, type EndpointContext } from './http-handler.js';
 import { resolveAgentOptions, type AgentConfig, type ExecutorClaims, type LocalAgentOptions } from './options.js';
-import { TaskTable, type TaskRecord } from './status-update-manager.js';
+import { TaskTable, type TaskRecord, type UpdateCounters } from './status-update-manager.js';
 
 /** A task to launch: a TaskInfo whose `name`, `agent_id` and `executor` may be left out. */
 export type TaskInput = Omit<TaskInfo, 'name' | 'agent_id' | 'task_id'> & {
@@ -61,7 +61,8 @@ interface PendingAck {
   readonly uuid: Uint8Array;
 }
 
-type MutableCounters = { -readonly [K in keyof AgentCounters]: AgentCounters[K] };
+/** The agent's own counters; the update outcomes are the TaskTable's (see `counters`). */
+type MutableCounters = { -readonly [K in Exclude<keyof AgentCounters, keyof UpdateCounters>]: AgentCounters[K] };
 
 const CODECS_BY_TYPE = (): Record<ContentType, Codec> => ({
   'application/json': jsonCodec,
@@ -132,13 +133,6 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
       subscribes: 0,
       updatesReceived: 0,
       updatesReplayed: 0,
-      accepted: 0,
-      duplicates: 0,
-      dropped: 0,
-      ignored: 0,
-      unknownTask: 0,
-      rejected: 0,
-      agentGenerated: 0,
       acksSent: 0,
       acksWithheld: 0,
       acksDropped: 0,

@@ -22,8 +22,6 @@ export interface CallConnectionOptions {
   readonly tls?: TlsOptions;
   /** The request target, e.g. `/slave(1)/api/v1/executor`. */
   readonly path: string;
-  /** Header lines sent with every request, each ending in CRLF (Content-Type, Accept, Authorization). */
-  readonly headers: () => string;
   /** Fail every call in flight when the oldest has waited this long for its answer. */
   readonly responseTimeoutMs: number;
   /** Calls written at most before their answers (more wait their turn). */
@@ -70,11 +68,14 @@ export class CallConnection {
     this.hostHeader = options.socketPath !== undefined ? 'localhost' : options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
   }
 
-  /** Sends one POST; resolves with its answer, rejects with MPE_CONNECTION when the connection fails. */
-  post(body: Uint8Array): Promise<CallAnswer> {
+  /**
+   * Sends one POST with `headers` (lines each ending in CRLF: Content-Type, Accept, …); resolves
+   * with its answer, rejects with MPE_CONNECTION when the connection fails.
+   */
+  post(body: Uint8Array, headers: string): Promise<CallAnswer> {
     if (this.closed) return Promise.reject(new MesosExecutorError('MPE_CONNECTION', 'the call connection is closed'));
     const head = Buffer.from(
-      `POST ${this.options.path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n${this.options.headers()}Content-Length: ${body.byteLength}\r\n\r\n`,
+      `POST ${this.options.path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n${headers}Content-Length: ${body.byteLength}\r\n\r\n`,
       'latin1',
     );
     return new Promise((resolve, reject) => {

@@ -151,8 +151,8 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
   private decoder: RecordIODecoder | undefined;
   private streamCodec: Codec;
   private carried: OutboxEntry[] = [];
-  private subscribeAttempts = 0;
   private subscribeInFlight = false;
+  /** Counts SUBSCRIBEs sent; an answer to an older one is stale. */
   private subscribeAttemptId = 0;
   private subscribeSentAt = 0;
   private subscribeAbort: AbortController | undefined;
@@ -204,8 +204,8 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
           random: options.random ?? Math.random,
           backoffMaxMs: env.subscriptionBackoffMaxMs,
           recoveryTimeoutMs: env.recoveryTimeoutMs,
-          // Each attempt supersedes a SUBSCRIBE still in flight (upstream abandons a stale
-          // attempt): one hung connection must not hold up recovery.
+          // A backoff attempt may abandon a SUBSCRIBE that has stalled (see subscribe()), as
+          // upstream abandons a stale attempt: one hung connection must not hold up recovery.
           attempt: () => this.subscribe(true),
           onRecoveryTimeout: () =>
             this.requestShutdown(true, `could not reach the agent again within the recovery timeout (${env.recoveryTimeoutMs} ms)`),
@@ -367,7 +367,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
       return this.driverStatus;
     }
     const body = this.codec.encodeCall(this.call({ type: 'MESSAGE', message: { data } }));
-    this.transport.call(body, this.codec.contentType, false).then(
+    this.transport.call(body, this.codec.contentType).then(
       (result) => {
         if (result.status !== 202) {
           this.logger.warn({ status: result.status, body: result.body }, 'framework message not accepted');
@@ -409,8 +409,8 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
   }
 
   private subscribe(supersede = false): void {
-    // Like upstream, never two SUBSCRIBEs in flight at once (a backoff attempt replaces the one
-    // in flight); nor a new one while an open stream has not yet delivered SUBSCRIBED.
+    // Like upstream, never two SUBSCRIBEs in flight at once (a backoff attempt replaces a stalled
+    // one); nor a new one while an open stream has not yet delivered SUBSCRIBED.
     if (this.phase === 'done' || this.phase === 'subscribed' || this.stream !== undefined) return;
     if (this.subscribeInFlight) {
       // Only a SUBSCRIBE with no answer for a while counts as hung: the agent answers its 200
@@ -424,14 +424,13 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
     this.phase = 'connecting';
     this.subscribeInFlight = true;
     this.subscribeSentAt = this.timers.now();
-    this.subscribeAttempts++;
     const snapshot = this.outbox.snapshotForSubscribe();
     const subscribe: NonNullable<Call['subscribe']> = {};
     if (snapshot.tasks.length > 0) subscribe.unacknowledged_tasks = snapshot.tasks;
     if (snapshot.updates.length > 0) subscribe.unacknowledged_updates = snapshot.updates;
     const body = this.codec.encodeCall(this.call({ type: 'SUBSCRIBE', subscribe }));
     this.emit('subscribing', {
-      attempt: this.subscribeAttempts,
+      attempt: attemptId,
       carriedUpdates: snapshot.updates.length,
       carriedTasks: snapshot.tasks.length,
     });
@@ -715,7 +714,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
   private sendUpdate(entry: OutboxEntry): void {
     // The subscription this UPDATE belongs to: a late answer must not act on a newer one.
     const stream = this.stream;
-    this.transport.call(entry.body, this.codec.contentType, true).then(
+    this.transport.call(entry.body, this.codec.contentType).then(
       (result) => this.onUpdateAnswered(entry, result.status, result.body, stream),
       (error: unknown) => {
         this.logger.warn({ taskId: entry.taskId, err: error }, 'UPDATE failed to send; will retry');
@@ -791,7 +790,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
       framework_id: { value: 'unused' },
       type: 'HEARTBEAT',
     });
-    this.transport.call(body, this.codec.contentType, false).then(
+    this.transport.call(body, this.codec.contentType).then(
       (result) => {
         if (result.status === 400) {
           // Agents before 1.8 do not know the HEARTBEAT call.

@@ -41,10 +41,11 @@ export interface AgentTransport {
   /** `signal` abandons the attempt (its promise then rejects). */
   subscribe(body: Uint8Array, contentType: ContentType, signal?: AbortSignal): Promise<SubscribeResult>;
   /**
-   * Sends a non-SUBSCRIBE call. `idempotent` allows pipelining it behind other calls on the
-   * same connection: true for UPDATEs, whose retries the agent deduplicates by uuid.
+   * Sends a non-SUBSCRIBE call. Calls may be pipelined behind one another on the call
+   * connection: a repeated UPDATE is deduplicated by the agent (uuid), and a MESSAGE or a
+   * HEARTBEAT is best effort anyway.
    */
-  call(body: Uint8Array, contentType: ContentType, idempotent: boolean): Promise<CallResult>;
+  call(body: Uint8Array, contentType: ContentType): Promise<CallResult>;
   /** Closes both connections. */
   close(): Promise<void>;
 }
@@ -85,27 +86,18 @@ export class HttpAgentTransport implements AgentTransport {
       ...(options.socketPath !== undefined ? { socketPath: options.socketPath } : {}),
       ...(origin.protocol === 'https:' ? { tls: options.tls ?? { rejectUnauthorized: false } } : {}),
       path: options.path,
-      headers: () => this.callHeaders(),
       responseTimeoutMs: options.headersTimeoutMs,
       pipelining: options.pipelining,
     });
   }
 
-  /** The header lines of every call: Content-Type and Accept are fixed per driver. */
-  private callHeaders(): string {
-    const authorization = this.options.authorization?.();
-    return `Content-Type: ${this.contentType}\r\nAccept: ${this.contentType}\r\n${authorization !== undefined ? `Authorization: ${authorization}\r\n` : ''}`;
-  }
-
-  private contentType: ContentType = 'application/x-protobuf';
-
-  private newClient(pipelining: number, streaming: boolean): Client {
+  private newStreamClient(): Client {
     const { origin, socketPath, tls, headersTimeoutMs } = this.options;
     return new Client(origin, {
-      pipelining,
+      pipelining: 1,
       // The event stream may be silent for 30 minutes (the agent's heartbeat interval): the
       // driver's own watchdog decides when silence means a dead connection.
-      bodyTimeout: streaming ? 0 : headersTimeoutMs,
+      bodyTimeout: 0,
       headersTimeout: headersTimeoutMs,
       keepAliveTimeout: 60_000,
       ...(socketPath !== undefined ? { socketPath } : {}),
@@ -131,7 +123,7 @@ export class HttpAgentTransport implements AgentTransport {
     const previous = this.subscribeClient;
     this.subscribeClient = undefined;
     if (previous !== undefined) void previous.destroy().catch(() => {});
-    const client = this.newClient(1, true);
+    const client = this.newStreamClient();
     this.subscribeClient = client;
     let response;
     try {
@@ -161,11 +153,11 @@ export class HttpAgentTransport implements AgentTransport {
     };
   }
 
-  async call(body: Uint8Array, contentType: ContentType, _idempotent: boolean): Promise<CallResult> {
-    // Pipelining is safe for every call here: a repeated UPDATE is deduplicated by uuid, and a
-    // MESSAGE or HEARTBEAT is best effort anyway.
-    this.contentType = contentType;
-    return this.calls.post(body);
+  call(body: Uint8Array, contentType: ContentType): Promise<CallResult> {
+    // The reference library sends Accept equal to its Content-Type on every call.
+    const authorization = this.options.authorization?.();
+    const headers = `Content-Type: ${contentType}\r\nAccept: ${contentType}\r\n${authorization !== undefined ? `Authorization: ${authorization}\r\n` : ''}`;
+    return this.calls.post(body, headers);
   }
 
   async close(): Promise<void> {

@@ -19,12 +19,13 @@ function listen<S extends Server | HttpServer>(server: S): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
 }
 
+const HEADERS = 'Content-Type: application/x-protobuf\r\nAccept: application/x-protobuf\r\n';
+
 function connection(port: number, options: Partial<ConstructorParameters<typeof CallConnection>[0]> = {}): CallConnection {
   return new CallConnection({
     host: '127.0.0.1',
     port,
     path: '/slave(1)/api/v1/executor',
-    headers: () => 'Content-Type: application/x-protobuf\r\nAccept: application/x-protobuf\r\n',
     responseTimeoutMs: 2000,
     pipelining: 4,
     ...options,
@@ -78,7 +79,7 @@ describe('CallConnection', () => {
     server.on('connection', () => sockets++);
     const port = await listen(server);
     const calls = connection(port);
-    const answers = await Promise.all(['a', 'b', 'bad', 'c', 'd', 'e', 'f'].map((b) => calls.post(Buffer.from(b))));
+    const answers = await Promise.all(['a', 'b', 'bad', 'c', 'd', 'e', 'f'].map((b) => calls.post(Buffer.from(b), HEADERS)));
     assert.deepEqual(answers.map((a) => a.status), [202, 202, 400, 202, 202, 202, 202]);
     assert.equal(answers[2]!.body, 'Failed to validate');
     assert.deepEqual(bodies, ['a', 'b', 'bad', 'c', 'd', 'e', 'f']);
@@ -98,8 +99,8 @@ describe('CallConnection', () => {
     });
     const port = await listen(server);
     const calls = connection(port);
-    await assert.rejects(calls.post(Buffer.from('x')), { code: 'MPE_CONNECTION' });
-    assert.equal((await calls.post(Buffer.from('y'))).status, 202);
+    await assert.rejects(calls.post(Buffer.from('x'), HEADERS), { code: 'MPE_CONNECTION' });
+    assert.equal((await calls.post(Buffer.from('y'), HEADERS)).status, 202);
     assert.equal(accepted.length, 2);
     calls.close();
   });
@@ -110,7 +111,7 @@ describe('CallConnection', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     servers.splice(servers.indexOf(server), 1);
     const calls = connection(port);
-    await assert.rejects(calls.post(Buffer.from('x')), { code: 'MPE_CONNECTION' });
+    await assert.rejects(calls.post(Buffer.from('x'), HEADERS), { code: 'MPE_CONNECTION' });
     calls.close();
   });
 
@@ -118,7 +119,7 @@ describe('CallConnection', () => {
     const server = createServer((socket) => socket.on('data', () => {}));
     const port = await listen(server);
     const calls = connection(port, { responseTimeoutMs: 100 });
-    await assert.rejects(calls.post(Buffer.from('x')), /no answer within 100 ms/);
+    await assert.rejects(calls.post(Buffer.from('x'), HEADERS), /no answer within 100 ms/);
     calls.close();
   });
 
@@ -141,14 +142,14 @@ describe('CallConnection', () => {
       });
       const port = await listen(server as unknown as HttpServer);
       const trusted = connection(port, { tls: { ca: [cert], rejectUnauthorized: true } });
-      assert.equal((await trusted.post(Buffer.from('x'))).status, 202);
+      assert.equal((await trusted.post(Buffer.from('x'), HEADERS)).status, 202);
       trusted.close();
       const untrusted = connection(port, { tls: { rejectUnauthorized: true } });
-      await assert.rejects(untrusted.post(Buffer.from('x')), { code: 'MPE_CONNECTION' });
+      await assert.rejects(untrusted.post(Buffer.from('x'), HEADERS), { code: 'MPE_CONNECTION' });
       untrusted.close();
       // libprocess does not verify by default (LIBPROCESS_SSL_VERIFY_CERT unset): neither do we then.
       const unverified = connection(port, { tls: { rejectUnauthorized: false } });
-      assert.equal((await unverified.post(Buffer.from('x'))).status, 202);
+      assert.equal((await unverified.post(Buffer.from('x'), HEADERS)).status, 202);
       unverified.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -159,9 +160,9 @@ describe('CallConnection', () => {
     const server = createServer((socket) => socket.on('data', () => {}));
     const port = await listen(server);
     const calls = connection(port);
-    const pending = calls.post(Buffer.from('x'));
+    const pending = calls.post(Buffer.from('x'), HEADERS);
     calls.close();
     await assert.rejects(pending, { code: 'MPE_CONNECTION' });
-    await assert.rejects(calls.post(Buffer.from('y')), { code: 'MPE_CONNECTION' });
+    await assert.rejects(calls.post(Buffer.from('y'), HEADERS), { code: 'MPE_CONNECTION' });
   });
 });
