@@ -51,7 +51,7 @@ interface Corpus {
 
 let corpus: Corpus | undefined;
 
-/** The fixture vectors of ../shared, loaded once. */
+/** The wire fixture vectors (test/fixtures/mesos-v1-executor), loaded once. */
 export function fixtureCorpus(): Corpus {
   if (corpus !== undefined) return corpus;
   const fixtures = loadFixtures();

@@ -1,5 +1,6 @@
-// The wire fixtures of ../shared (Calls and Events encoded by the official protobuf runtime, and
-// the agent's JSON of each), found from the repository root wherever the compiled test runs.
+// The wire fixtures (test/fixtures/mesos-v1-executor: Calls and Events encoded by the official
+// protobuf runtime, and the agent's JSON of each; its README says where they came from), found
+// from the repository root wherever the compiled test runs. A missing file throws: never a skip.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/repo-root.js';
@@ -19,7 +20,7 @@ export interface Fixtures {
 
 export { repoRoot };
 
-export const fixturesPath = join(repoRoot, '..', 'shared', 'fixtures', 'mesos-v1-executor', 'vectors.json');
+export const fixturesPath = join(repoRoot, 'test', 'fixtures', 'mesos-v1-executor', 'vectors.json');
 
 export function loadFixtures(): Fixtures {
   return JSON.parse(readFileSync(fixturesPath, 'utf8')) as Fixtures;

@@ -1,10 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { MesosExecutorError } from '../../src/errors.js';
 import { DEFAULT_MAX_RECORD_BYTES, RecordIODecoder, encodeRecord } from '../../src/protocol/recordio.js';
 import { seededRandom } from '../helpers/fake-clock.js';
+import { loadFixtures, type Fixtures } from './codec-fixtures.js';
 
 const text = (s: string): Buffer => Buffer.from(s, 'utf8');
 const strings = (records: Uint8Array[]): string[] => records.map((r) => Buffer.from(r).toString('utf8'));
@@ -288,15 +287,10 @@ describe('encodeRecord', () => {
   });
 });
 
-// The wire fixtures (../shared/fixtures, see DESIGN.md "Wire fixtures"): streams produced with
-// upstream's encoder must decode to the recorded messages.
-const fixture = join(process.cwd(), '..', 'shared', 'fixtures', 'mesos-v1-executor', 'vectors.json');
-describe('RecordIODecoder on the shared wire fixtures', { skip: existsSync(fixture) ? false : `no fixture at ${fixture}` }, () => {
-  interface Vectors {
-    vectors: { name: string; protobuf_hex: string; json: unknown }[];
-    streams: { names: string[]; protobuf_recordio_hex: string; json_recordio_utf8: string };
-  }
-  const load = (): Vectors => JSON.parse(readFileSync(fixture, 'utf8')) as Vectors;
+// The wire fixtures (test/fixtures/mesos-v1-executor): streams produced with upstream's encoder
+// must decode to the recorded messages. A missing fixture fails these tests (loadFixtures throws).
+describe('RecordIODecoder on the wire fixtures', () => {
+  const load = (): Fixtures => loadFixtures();
 
   it('decodes the protobuf stream, split at every point, into the recorded messages', () => {
     const { vectors, streams } = load();
