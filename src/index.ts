@@ -41,6 +41,7 @@ export type { Job, JobContext, JobModule, PoolExecutorEvents, PoolExecutorOption
 export { LocalAgent } from './agent/index.js';
 export type {
   AgentCounters,
+  AgentTaskRecord,
   CallRecord,
   ExecutorExit,
   ExecutorHandle,
@@ -49,7 +50,6 @@ export type {
   LocalAgentOptions,
   RestartOptions,
   TaskInput,
-  TaskRecord,
 } from './agent/index.js';
 
 // Errors and logging.

@@ -3,7 +3,7 @@ import type { ContentType } from '../protocol/codec.js';
 import type { Call, CallType, Event, TaskStatus } from '../proto/types.js';
 import type { StreamCloseReason } from './event-stream.js';
 import type { ExecutorExit } from './executor-process.js';
-import type { UpdateOutcome } from './status-update-manager.js';
+import type { UpdateOutcome } from './agent-task-table.js';
 
 /**
  * The agent's lifecycle:

@@ -19,6 +19,6 @@ export type {
 export type { ExecutorExit, ExecutorHandle, LaunchExecutorOptions } from './executor-process.js';
 export type { FaultTarget, RespondStatusOptions } from './faults.js';
 export type { StreamCloseReason } from './event-stream.js';
-export type { TaskPhase, TaskRecord, UpdateOutcome } from './status-update-manager.js';
+export type { AgentTaskPhase, AgentTaskRecord, UpdateOutcome } from './agent-task-table.js';
 export { validateExecutorCall, isValidUuid } from './validation.js';
 export { acceptsMediaType } from './accept.js';

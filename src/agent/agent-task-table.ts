@@ -1,5 +1,5 @@
-// The agent's view of its tasks and their status update streams: which updates are accepted,
-// which are duplicates, which are dropped, and which get an ACKNOWLEDGED (PROTOCOL.md §8.3,
+// The agent's task table: its view of its tasks and of their status update streams, i.e. which
+// updates are accepted, which are duplicates, which are dropped, and which get an ACKNOWLEDGED (PROTOCOL.md §8.3,
 // §7.6; upstream `Slave::statusUpdate`, `Executor::updateTaskState`,
 // `TaskStatusUpdateStream::update`). Pure bookkeeping: no I/O, no timers.
 import { isTerminalState } from '../proto/types.js';
@@ -10,7 +10,7 @@ import type { TaskInfo, TaskState, TaskStatus } from '../proto/types.js';
  * executor), `launched` (sent, or sent into a dead stream), `terminated` (a terminal update
  * was accepted).
  */
-export type TaskPhase = 'queued' | 'launched' | 'terminated';
+export type AgentTaskPhase = 'queued' | 'launched' | 'terminated';
 
 /** What became of one status update. */
 export type UpdateOutcome =
@@ -41,9 +41,9 @@ export interface UpdateResult {
 }
 
 /** A task as the agent tracks it. Read-only to users of LocalAgent. */
-export interface TaskRecord {
+export interface AgentTaskRecord {
   readonly taskId: string;
-  readonly phase: TaskPhase;
+  readonly phase: AgentTaskPhase;
   /** The state of the latest accepted status (TASK_STAGING until the first). */
   readonly state: TaskState | number;
   /** The TaskInfo; kept while queued, and afterwards only when statuses are recorded. */
@@ -58,7 +58,7 @@ export interface TaskRecord {
 
 interface MutableTask {
   taskId: string;
-  phase: TaskPhase;
+  phase: AgentTaskPhase;
   state: TaskState | number;
   info: TaskInfo | undefined;
   statuses: TaskStatus[];
@@ -80,7 +80,7 @@ export interface UpdateCounters {
 
 export type UpdateOrigin = 'executor' | 'agent';
 
-export class TaskTable {
+export class AgentTaskTable {
   readonly #tasks = new Map<string, MutableTask>();
   readonly #agentId: string;
   readonly #executorId: string;
@@ -102,7 +102,7 @@ export class TaskTable {
   }
 
   /** The tasks by id, in the order they were given (a live, read-only view). */
-  get map(): ReadonlyMap<string, TaskRecord> {
+  get map(): ReadonlyMap<string, AgentTaskRecord> {
     return this.#tasks;
   }
 
@@ -114,17 +114,17 @@ export class TaskTable {
     return this.#tasks.has(taskId);
   }
 
-  get(taskId: string): TaskRecord | undefined {
+  get(taskId: string): AgentTaskRecord | undefined {
     return this.#tasks.get(taskId);
   }
 
   /** All tasks, in the order they were given to the agent. */
-  values(): IterableIterator<TaskRecord> {
+  values(): IterableIterator<AgentTaskRecord> {
     return this.#tasks.values();
   }
 
   /** Adds a task given to the agent (state TASK_STAGING). */
-  add(info: TaskInfo, phase: 'queued' | 'launched', group?: number): TaskRecord {
+  add(info: TaskInfo, phase: 'queued' | 'launched', group?: number): AgentTaskRecord {
     const task: MutableTask = {
       taskId: info.task_id.value,
       phase,
@@ -141,8 +141,8 @@ export class TaskTable {
   }
 
   /** Queued tasks in order (what SUBSCRIBED is followed by). */
-  queued(): TaskRecord[] {
-    const out: TaskRecord[] = [];
+  queued(): AgentTaskRecord[] {
+    const out: AgentTaskRecord[] = [];
     for (const task of this.#tasks.values()) if (task.phase === 'queued') out.push(task);
     return out;
   }
@@ -156,8 +156,8 @@ export class TaskTable {
   }
 
   /** Tasks not terminal yet (queued or launched). */
-  nonTerminal(): TaskRecord[] {
-    const out: TaskRecord[] = [];
+  nonTerminal(): AgentTaskRecord[] {
+    const out: AgentTaskRecord[] = [];
     for (const task of this.#tasks.values()) if (task.phase !== 'terminated') out.push(task);
     return out;
   }

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { TaskTable } from '../../src/agent/status-update-manager.js';
+import { AgentTaskTable } from '../../src/agent/agent-task-table.js';
 import type { TaskInfo, TaskState, TaskStatus } from '../../src/proto/types.js';
 
 const AGENT = 'A-S0';
@@ -16,9 +16,9 @@ const status = (id: string, state: TaskState, extra: Partial<TaskStatus> = {}): 
   ...extra,
 });
 
-describe('TaskTable', () => {
+describe('AgentTaskTable', () => {
   it('accepts and ACKs updates in order, filling in agent_id, executor_id and timestamp', () => {
-    const t = new TaskTable(AGENT, 'E', true);
+    const t = new AgentTaskTable(AGENT, 'E', true);
     t.add(info('t1'), 'launched');
     const r = t.apply(status('t1', 'TASK_RUNNING'), 'executor', 123);
     assert.equal(r.outcome, 'accepted');
@@ -35,7 +35,7 @@ describe('TaskTable', () => {
   });
 
   it('records a duplicate uuid once but ACKs it again', () => {
-    const t = new TaskTable(AGENT, 'E', true);
+    const t = new AgentTaskTable(AGENT, 'E', true);
     t.add(info('t1'), 'launched');
     const s = status('t1', 'TASK_RUNNING');
     assert.equal(t.apply(s, 'executor', 1).outcome, 'accepted');
@@ -47,7 +47,7 @@ describe('TaskTable', () => {
   });
 
   it('drops (but ACKs) anything after a terminal update, including a second terminal one', () => {
-    const t = new TaskTable(AGENT, 'E', true);
+    const t = new AgentTaskTable(AGENT, 'E', true);
     t.add(info('t1'), 'launched');
     t.apply(status('t1', 'TASK_FINISHED'), 'executor', 1);
     const late = t.apply(status('t1', 'TASK_RUNNING'), 'executor', 2);
@@ -59,7 +59,7 @@ describe('TaskTable', () => {
   });
 
   it('ignores an update naming another agent, with no ACK', () => {
-    const t = new TaskTable(AGENT, 'E', true);
+    const t = new AgentTaskTable(AGENT, 'E', true);
     t.add(info('t1'), 'launched');
     const r = t.apply(status('t1', 'TASK_RUNNING', { agent_id: { value: 'other-S1' } }), 'executor', 1);
     assert.deepEqual([r.outcome, r.ack], ['ignored', false]);
@@ -69,13 +69,13 @@ describe('TaskTable', () => {
   });
 
   it('gives no ACK for a task no executor knows', () => {
-    const t = new TaskTable(AGENT, 'E', true);
+    const t = new AgentTaskTable(AGENT, 'E', true);
     const r = t.apply(status('nope', 'TASK_RUNNING'), 'executor', 1);
     assert.deepEqual([r.outcome, r.ack], ['unknown-task', false]);
   });
 
   it('lets a queued task go terminal but refuses a non-terminal update for it', () => {
-    const t = new TaskTable(AGENT, 'E', true);
+    const t = new AgentTaskTable(AGENT, 'E', true);
     t.add(info('q'), 'queued');
     assert.equal(t.apply(status('q', 'TASK_RUNNING'), 'executor', 1).outcome, 'rejected');
     const killed = t.apply(status('q', 'TASK_KILLED', { source: 'SOURCE_AGENT' }), 'agent', 1);
@@ -85,7 +85,7 @@ describe('TaskTable', () => {
   });
 
   it('keeps bounded memory when not recording: no statuses, no TaskInfo after launch, no uuids after terminal', () => {
-    const t = new TaskTable(AGENT, 'E', false);
+    const t = new AgentTaskTable(AGENT, 'E', false);
     t.add(info('t1'), 'queued');
     t.markLaunched('t1');
     assert.equal(t.get('t1')!.info, undefined);
