@@ -1,5 +1,6 @@
 // The JobContext of one task, wired to the task's MessagePort.
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { boundMessage } from '../src/protocol/utf8.js';
 import type { JobContext } from './job.js';
 import type { MainToWorker, WorkerToMain } from './protocol.js';
 import { encodeJson } from './result.js';
@@ -52,6 +53,8 @@ export function createTaskContext(taskId: string, port: MessagePort, maxDataByte
     },
     progress(message: string, data?: unknown): void {
       if (typeof message !== 'string') throw new TypeError(`ctx.progress: message must be a string, got ${typeof message}`);
+      // Bounded before it crosses to the main thread (which bounds every update's text again).
+      message = boundMessage(message);
       if (data === undefined) {
         post({ type: 'progress', message });
         return;

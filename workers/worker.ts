@@ -7,6 +7,7 @@
  * This file only computes: it never imports the driver, the agent or metrics.
  */
 import { threadId, workerData } from 'node:worker_threads';
+import { boundMessage } from '../src/protocol/utf8.js';
 import { createTaskContext } from './context.js';
 import * as builtinJobs from './jobs/index.js';
 import type { DescribeResponse, RunRequest, RunResponse, WorkerRequest, WorkerResponse, WorkerStartup } from './protocol.js';
@@ -35,14 +36,28 @@ function describe(): DescribeResponse {
   return { kind: 'described', ok: true, jobs: [...registry.keys()], threadId };
 }
 
+/**
+ * What a job threw, as the text of its TASK_FAILED. Bounded here already (utf8.ts) so that a
+ * job throwing a 100 MB string does not have it cloned to the main thread.
+ */
 function errorMessage(error: unknown): { message: string; errorName?: string } {
   if (error instanceof Error) {
-    return { message: error.message === '' ? `${error.name} (no message)` : error.message, errorName: error.name };
+    const message = String(error.message);
+    return { message: boundMessage(message === '' ? `${error.name} (no message)` : message), errorName: error.name };
   }
   if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
-    return { message: (error as { message: string }).message };
+    return { message: boundMessage((error as { message: string }).message) };
   }
-  return { message: `job threw a non-error value: ${String(error)}` };
+  return { message: boundMessage(`job threw a non-error value: ${describeThrown(error)}`) };
+}
+
+/** String(value), except that a value whose own conversion throws is named by its type. */
+function describeThrown(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return `a ${typeof value} that cannot be converted to a string`;
+  }
 }
 
 async function run(request: RunRequest): Promise<RunResponse> {

@@ -1,6 +1,7 @@
 // TaskInfo.data → {job, input}. Every way a payload can be wrong has its own exact message,
 // because it goes back to the framework in TASK_ERROR and is all its author will see.
 import type { TaskInfo } from '../proto/types.js';
+import { truncateUtf8 } from '../protocol/utf8.js';
 import { PayloadError } from './errors.js';
 
 export interface TaskPayload {
@@ -24,7 +25,7 @@ function kindOf(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-/** Longest job name echoed back in a TASK_ERROR message. */
+/** Longest job name echoed back in a TASK_ERROR message, in UTF-8 bytes (the ellipsis included). */
 const MAX_ECHOED_NAME = 100;
 
 /** `unknown job "x"; known: a, b, c` (sorted, elided after a few). */
@@ -33,8 +34,8 @@ export function unknownJobMessage(name: string, known: Iterable<string>): string
   const listed = names.slice(0, LISTED_JOBS).join(', ');
   const more = names.length > LISTED_JOBS ? `, … (${names.length - LISTED_JOBS} more)` : '';
   // A task's job name is outside input: echo at most a readable prefix of it.
-  const shown = name.length > MAX_ECHOED_NAME ? `${name.slice(0, MAX_ECHOED_NAME)}…` : name;
-  const suffix = name.length > MAX_ECHOED_NAME ? ` (${name.length} characters)` : '';
+  const shown = truncateUtf8(name, MAX_ECHOED_NAME);
+  const suffix = Buffer.byteLength(name, 'utf8') > MAX_ECHOED_NAME ? ` (${name.length} characters)` : '';
   return `unknown job ${JSON.stringify(shown)}${suffix}; known: ${names.length === 0 ? '(none)' : listed + more}`;
 }
 

@@ -3,11 +3,13 @@
 // the worker-message or timer path that produced it.
 import type { ExecutorDriver, StatusUpdateInput } from '../executor.js';
 import type { Logger } from '../log.js';
+import { boundMessage } from '../protocol/utf8.js';
 import type { StatusEffect } from './task-state.js';
 
 export function toStatusUpdate(taskId: string, effect: StatusEffect): StatusUpdateInput {
   const update: StatusUpdateInput = { task_id: { value: taskId }, state: effect.state };
-  if (effect.message !== undefined) update.message = effect.message;
+  // The one place every pool update passes: bounded (and well-formed) here, whoever made the text.
+  if (effect.message !== undefined) update.message = boundMessage(effect.message);
   if (effect.reason !== undefined) update.reason = effect.reason;
   if (effect.data !== undefined) update.data = effect.data;
   return update;

@@ -6,6 +6,7 @@
  */
 import { CodecError } from '../errors.js';
 import type { FieldSpec, MessageSpec } from '../proto/schema.js';
+import { wellFormed } from './utf8.js';
 
 type Plain = Record<string, unknown>;
 type Write = (value: unknown) => string;
@@ -164,8 +165,12 @@ const NEEDS_ESCAPE_FIXUP = /[\u0000-\u001f]/;
 /**
  * A JSON string as rapidjson writes it. JSON.stringify agrees except that rapidjson spells the
  * control-character escapes with upper-case hex (`\u001F`), so that rare case is done by hand.
+ * A lone surrogate is written as U+FFFD: JSON.stringify would write the escape `\ud83d`, which
+ * the agent's parser (picojson) refuses with 400 (see utf8.ts). Every string of every message
+ * (values, map keys, enum names) goes through here.
  */
-export function jsonString(s: string): string {
+export function jsonString(text: string): string {
+  const s = wellFormed(text);
   if (!NEEDS_ESCAPE_FIXUP.test(s)) return JSON.stringify(s);
   let out = '"';
   for (const ch of s) {

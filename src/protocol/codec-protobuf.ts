@@ -13,6 +13,7 @@
 import protobuf from 'protobufjs';
 import { CodecError } from '../errors.js';
 import type { FieldSpec, MessageSpec } from '../proto/schema.js';
+import { truncateUtf8, wellFormed } from './utf8.js';
 
 /**
  * Non-enumerable property of a decoded message holding the raw bytes of the fields our schema
@@ -131,7 +132,8 @@ function messageEncoder(spec: MessageSpec): (v: Plain) => Plain {
           const obj: Plain = {};
           for (const k of Object.keys(x)) {
             const item = x[k];
-            if (item !== undefined && item !== null) obj[k] = f.convert(item);
+            // Keys are strings on the wire too: well-formed, like every string we send.
+            if (item !== undefined && item !== null) obj[wellFormed(k)] = f.convert(item);
           }
           out[f.name] = obj;
         } else if (f.repeated) {
@@ -198,7 +200,8 @@ function toWire(field: FieldSpec): Convert {
     case 'bool':
       return (v) => checked(typeof v === 'boolean', v, 'a boolean');
     case 'string':
-      return (v) => checked(typeof v === 'string', v, 'a string');
+      // protobufjs would write a lone surrogate as invalid UTF-8 (see utf8.ts).
+      return (v) => wellFormed(checked(typeof v === 'string', v, 'a string') as string);
     case 'bytes':
       return (v) => checked(v instanceof Uint8Array, v, 'a Uint8Array');
   }
@@ -210,7 +213,7 @@ function checked(ok: boolean, v: unknown, what: string): unknown {
 }
 
 function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'string') return JSON.stringify(truncateUtf8(v, 40));
   if (typeof v === 'object') return v === null ? 'null' : Array.isArray(v) ? 'an array' : 'an object';
   return String(v);
 }

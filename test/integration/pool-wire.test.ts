@@ -1,6 +1,7 @@
 // The pool executor over the real wire: LocalAgent, the executor process launched from the
 // agent's environment (our CLI), real worker threads. What a framework on Mesos would see.
 import { strict as assert } from 'node:assert';
+import { isUtf8 } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +11,13 @@ import { after, before, describe, it } from 'node:test';
 import { LocalAgent, type ExecutorHandle, type LocalAgentOptions } from '../../src/agent/index.js';
 import { isTerminalState, type TaskState, type TaskStatus } from '../../src/proto/types.js';
 import { killPolicy } from '../helpers/pool-tasks.js';
+import { FIELD, fieldBytes } from '../helpers/protobuf-fields.js';
+import { RecordingProxy } from '../helpers/recording-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const FAULT_JOBS = fileURLToPath(new URL('../fixtures/jobs/faults.js', import.meta.url));
+const TEXT_JOBS = fileURLToPath(new URL('../fixtures/jobs/text.js', import.meta.url));
 
 interface Wire {
   agent: LocalAgent;
@@ -311,3 +315,63 @@ describe('the local command end to end', () => {
     }
   });
 });
+
+// What goes on the wire, byte for byte (a recording proxy sits between executor and agent): the
+// real agent refuses a JSON body with an unpaired surrogate escape (picojson: 400), and a
+// protobuf string that is not UTF-8 is not what the job meant either.
+for (const encoding of ['protobuf', 'json'] as const) {
+  describe(`pool executor over the wire: text is well-formed (${encoding})`, () => {
+    let agent: LocalAgent;
+    let proxy: RecordingProxy;
+    before(async () => {
+      agent = new LocalAgent();
+      await agent.start();
+      const at = agent.endpoint.lastIndexOf(':');
+      proxy = await RecordingProxy.start({ host: agent.endpoint.slice(0, at), port: Number(agent.endpoint.slice(at + 1)) });
+      const handle = await agent.launchExecutor({
+        command: process.execPath,
+        args: [MAIN, '--threads', '2', '--jobs', TEXT_JOBS, '--content-type', encoding, '--log-level', 'warn'],
+        env: { MESOS_AGENT_ENDPOINT: proxy.endpoint },
+      });
+      await waitFor(() => agent.subscribed || !handle.alive, { what: 'the executor to subscribe', timeoutMs: 15_000 });
+      assert.ok(handle.alive, `executor exited early: ${handle.stderr}`);
+    });
+    after(async () => {
+      await agent.shutdownExecutor();
+      await agent.stop();
+      await proxy.close();
+    });
+
+    it("a job throwing '\\ud83d' and a progress message with a lone surrogate: well-formed UPDATEs, all accepted", async () => {
+      agent.launchTask({ task_id: 'lone-throw', data: payload('throwsValue', '\ud83d') });
+      agent.launchTask({ task_id: 'lone-progress', data: payload('says', { message: 'half \ud83d done \ude00' }) });
+      const thrown = 'job threw a non-error value: \ufffd';
+      const progress = 'half \ufffd done \ufffd';
+      assert.equal((await terminal(agent, 'lone-throw')).message, thrown);
+      await waitFor(() => statuses(agent, 'lone-progress').some((s) => s.message === progress), { what: 'the progress update' });
+      agent.killTask('lone-progress');
+      assert.equal((await terminal(agent, 'lone-progress')).state, 'TASK_KILLED');
+
+      const updates = proxy.requests.filter((r) => r.path.endsWith('/api/v1/executor') && r.body.length > 0);
+      const messages: string[] = [];
+      for (const { body } of updates) {
+        if (encoding === 'json') {
+          assert.ok(isUtf8(body), 'the JSON body is UTF-8');
+          const text = body.toString('utf8');
+          assert.doesNotMatch(text, /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/, 'no surrogate escape');
+          const call = JSON.parse(text) as { type: string; update?: { status: { message?: string } } };
+          if (call.type === 'UPDATE' && call.update?.status.message !== undefined) messages.push(call.update.status.message);
+        } else {
+          for (const raw of fieldBytes(body, [FIELD.CALL_UPDATE, FIELD.UPDATE_STATUS, FIELD.STATUS_MESSAGE])) {
+            assert.ok(isUtf8(raw), `the message bytes are UTF-8: ${raw.toString('hex')}`);
+            messages.push(raw.toString('utf8'));
+          }
+        }
+      }
+      assert.ok(messages.includes(thrown), `sent: ${JSON.stringify(messages)}`);
+      assert.ok(messages.includes(progress), `sent: ${JSON.stringify(messages)}`);
+      const refused = agent.calls.filter((c) => c.type === 'UPDATE' && c.status !== 202);
+      assert.deepEqual(refused, [], 'the agent accepted every UPDATE');
+    });
+  });
+}

@@ -6,6 +6,7 @@ import { MesosExecutorError } from '../../src/errors.js';
 import { PoolExecutor, type PoolExecutorEvents, type PoolExecutorOptions } from '../../src/pool/index.js';
 import type { FrameworkInfo, TaskInfo } from '../../src/proto/types.js';
 import { isTerminalState } from '../../src/proto/types.js';
+import { MAX_MESSAGE_BYTES } from '../../src/protocol/utf8.js';
 import { StubDriver } from '../helpers/stub-driver.js';
 import { jobTask, killPolicy, task } from '../helpers/pool-tasks.js';
 import { waitFor } from '../helpers/wait.js';
@@ -13,6 +14,7 @@ import { waitFor } from '../helpers/wait.js';
 const FAULTS = new URL('../fixtures/jobs/faults.js', import.meta.url);
 const CONFLICT = new URL('../fixtures/jobs/conflict.js', import.meta.url);
 const BROKEN = new URL('../fixtures/jobs/broken.js', import.meta.url);
+const TEXT = new URL('../fixtures/jobs/text.js', import.meta.url);
 
 const live = new Set<PoolExecutor>();
 after(async () => {
@@ -160,6 +162,34 @@ describe('PoolExecutor: running tasks', () => {
       assert.deepEqual([f1.state, f1.message], ['TASK_FAILED', 'no luck']);
       assert.equal((await h.ended('f2')).message, 'primes: input.limit must be an integer from 0 to 10000000, got -3');
       assert.deepEqual(h.driver.states('f1'), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FAILED']);
+    } finally {
+      await close(h);
+    }
+  });
+});
+
+describe('PoolExecutor: message text', () => {
+  it(`a job's error and progress text reach the driver well-formed and at most ${MAX_MESSAGE_BYTES} bytes`, async () => {
+    const h = await harness({ jobs: [FAULTS, TEXT], progressIntervalMs: 1 });
+    try {
+      h.executor.launchTask(h.driver, jobTask('lone', 'throwsValue', '\ud83d'));
+      h.executor.launchTask(h.driver, jobTask('num', 'throwsValue', 42));
+      h.executor.launchTask(h.driver, jobTask('huge', 'throws', { message: `${'😀'.repeat(5_000)}` }));
+      h.executor.launchTask(h.driver, jobTask('says', 'says', { message: `${'x'.repeat(4094)}😀 and more\ude00` }));
+      assert.equal((await h.ended('lone')).message, 'job threw a non-error value: \ufffd');
+      assert.equal((await h.ended('num')).message, 'job threw a non-error value: 42');
+      const huge = (await h.ended('huge')).message ?? '';
+      // 4093 bytes are left for text beside the ellipsis: 1023 whole emoji (4092), none split.
+      assert.equal(huge, `${'😀'.repeat(1023)}…`);
+      const progress = await waitFor(() => h.driver.updates.find((u) => u.task_id.value === 'says' && u.message !== undefined), { what: 'the progress update' });
+      assert.equal(progress.message, `${'x'.repeat(4093)}…`);
+      h.executor.killTask(h.driver, { value: 'says' });
+      await h.ended('says');
+      for (const u of h.driver.updates) {
+        if (u.message === undefined) continue;
+        assert.ok(u.message.isWellFormed(), `well-formed: ${u.task_id.value}`);
+        assert.ok(Buffer.byteLength(u.message) <= MAX_MESSAGE_BYTES, `bounded: ${u.task_id.value}`);
+      }
     } finally {
       await close(h);
     }

@@ -67,9 +67,15 @@ describe('parsePayload', () => {
     refused(bytes('{"job":""}'), 'MPE_UNKNOWN_JOB', 'unknown job ""; known: fail, noop, primes, spin');
   });
 
-  it('echoes at most 100 characters of an unknown job name', () => {
+  it('echoes at most 100 bytes of an unknown job name, cut on a code-point boundary', () => {
     const name = 'x'.repeat(200_000);
-    refused(bytes(JSON.stringify({ job: name })), 'MPE_UNKNOWN_JOB', `unknown job "${'x'.repeat(100)}…" (200000 characters); known: fail, noop, primes, spin`);
+    refused(bytes(JSON.stringify({ job: name })), 'MPE_UNKNOWN_JOB', `unknown job "${'x'.repeat(97)}…" (200000 characters); known: fail, noop, primes, spin`);
+    // 96 bytes of x, then 😀 (4 bytes): the pair is not split, the cut comes before it.
+    const emoji = `${'x'.repeat(96)}😀${'y'.repeat(10)}`;
+    refused(bytes(JSON.stringify({ job: emoji })), 'MPE_UNKNOWN_JOB', `unknown job "${'x'.repeat(96)}…" (108 characters); known: fail, noop, primes, spin`);
+    // Exactly 100 bytes: echoed whole.
+    const exact = `${'x'.repeat(96)}😀`;
+    refused(bytes(JSON.stringify({ job: exact })), 'MPE_UNKNOWN_JOB', `unknown job "${exact}"; known: fail, noop, primes, spin`);
   });
 
   it('never resolves a job through the prototype chain or as a path', () => {

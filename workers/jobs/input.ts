@@ -1,6 +1,8 @@
 // Validation of built-in job inputs. A task's input comes from outside: read only own
 // properties (never the prototype chain) and say exactly what is wrong.
 
+import { truncateUtf8 } from '../../src/protocol/utf8.js';
+
 export class JobInputError extends TypeError {
   override readonly name = 'JobInputError';
 }
@@ -13,7 +15,7 @@ function show(value: unknown): string {
   } catch {
     text = String(value);
   }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return truncateUtf8(text, 60);
 }
 
 /** The input as an object of fields; absent or null input means no fields. */
