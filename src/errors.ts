@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   MPE_ENV_MISSING: 'A required environment variable set by the Mesos agent is missing.',
   MPE_ENV_INVALID: 'An environment variable set by the Mesos agent is malformed.',
   MPE_INVALID_OPTION: 'An option passed to a constructor or function is invalid.',
+  MPE_TLS_CONFIG: 'The SSL key, certificate or CA files named by LIBPROCESS_SSL_* cannot be read or used.',
   MPE_RECORDIO_BAD_HEADER: 'A RecordIO record length prefix is not a decimal number followed by a newline.',
   MPE_RECORDIO_TOO_LARGE: 'A RecordIO record is larger than the configured maximum.',
   MPE_RECORDIO_TRUNCATED: 'A RecordIO stream ended in the middle of a record.',
@@ -44,6 +45,20 @@ export class EnvironmentError extends MesosExecutorError {
 
   constructor(code: 'MPE_ENV_MISSING' | 'MPE_ENV_INVALID', variable: string, message: string) {
     super(code, message);
+    this.variable = variable;
+  }
+}
+
+/**
+ * The files the libprocess SSL variables name cannot be read or used (a key that does not match
+ * its certificate, a CA file with no certificate): libprocess refuses to start then, and so do we.
+ */
+export class TlsConfigError extends MesosExecutorError {
+  /** The variable naming the file at fault, e.g. `LIBPROCESS_SSL_KEY_FILE`. */
+  readonly variable: string;
+
+  constructor(variable: string, message: string, options?: { cause?: unknown }) {
+    super('MPE_TLS_CONFIG', message, options);
     this.variable = variable;
   }
 }

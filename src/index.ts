@@ -9,7 +9,7 @@ export { MesosExecutorDriver } from './driver/driver.js';
 export type { MesosExecutorDriverOptions } from './driver/driver.js';
 export type { DisconnectReason, DriverEvents } from './driver/events.js';
 export { readExecutorEnvironment, Secret } from './driver/environment.js';
-export type { AgentEndpoint, ExecutorEnvironment, TlsSettings } from './driver/environment.js';
+export type { AgentEndpoint, ExecutorEnvironment, ServerVerification, TlsSettings } from './driver/environment.js';
 export type { AgentTransport, CallResult, EventStream, StreamHandlers, SubscribeResult } from './driver/transport.js';
 export type { Clock } from './clock.js';
 
@@ -61,6 +61,7 @@ export {
   InvalidOptionError,
   MesosExecutorError,
   RecordIOError,
+  TlsConfigError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { createLogger, silentLogger } from './log.js';

@@ -1,7 +1,6 @@
-import { isIP, connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as netConnect, type Socket } from 'node:net';
 import { MesosExecutorError } from '../errors.js';
-import type { TlsOptions } from './tls.js';
+import { connectTls, type TlsOptions } from './tls.js';
 
 /**
  * The executor's second connection: every call but SUBSCRIBE (PROTOCOL.md §2.1), as pipelined
@@ -18,7 +17,7 @@ export interface CallConnectionOptions {
   readonly port: number;
   /** Connect through this Unix socket instead. */
   readonly socketPath?: string;
-  /** Use TLS with these settings. */
+  /** Use TLS with these settings (and verify the agent as they say, see tls.ts). */
   readonly tls?: TlsOptions;
   /** The request target, e.g. `/slave(1)/api/v1/executor`. */
   readonly path: string;
@@ -93,21 +92,36 @@ export class CallConnection {
   private ensureSocket(): Socket {
     if (this.socket !== undefined) return this.socket;
     const { host, port, socketPath, tls } = this.options;
-    const socket: Socket =
-      tls !== undefined
-        ? tlsConnect({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...tls })
-        : socketPath !== undefined
-          ? netConnect({ path: socketPath })
-          : netConnect({ host, port });
+    let socket: Socket;
+    const watch = (target: Socket): void => {
+      target.once('error', (error: Error) => this.onSocketGone(target, error.message, error));
+      target.once('close', () => this.onSocketGone(target, 'the agent closed the call connection'));
+    };
+    if (tls !== undefined) {
+      // Usable only once the agent's certificate is judged (tls.ts); until then a failure is
+      // reported by `ready`, with its reason.
+      const connection = connectTls(tls, host, port);
+      socket = connection.socket;
+      connection.ready.then(
+        () => {
+          if (socket !== this.socket) return;
+          watch(socket);
+          this.connected = true;
+          this.pump();
+        },
+        (error: Error) => this.onSocketGone(socket, error.message, error),
+      );
+    } else {
+      socket = socketPath !== undefined ? netConnect({ path: socketPath }) : netConnect({ host, port });
+      watch(socket);
+      socket.once('connect', () => {
+        this.connected = true;
+        this.pump();
+      });
+    }
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
-    socket.once(tls !== undefined ? 'secureConnect' : 'connect', () => {
-      this.connected = true;
-      this.pump();
-    });
     socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
-    socket.once('error', (error: Error) => this.onSocketGone(socket, error.message, error));
-    socket.once('close', () => this.onSocketGone(socket, 'the agent closed the call connection'));
     this.socket = socket;
     this.connected = false;
     this.buffer = Buffer.alloc(0);

@@ -6,6 +6,9 @@ import { inspect } from 'node:util';
 import { EnvironmentError } from '../errors.js';
 import { tryParseDuration } from '../protocol/duration.js';
 import { ENV, formatHostPort, parseAgentPid, parseHostPort, type AgentPid } from '../protocol/environment.js';
+import { readSslFlags, type TlsSettings } from './ssl-flags.js';
+
+export type { ServerVerification, TlsSettings } from './ssl-flags.js';
 
 /**
  * A string that must not leak into logs: `String()`, template literals, `JSON.stringify` and
@@ -66,26 +69,6 @@ export type AgentEndpoint =
       /** `http+unix://<socket>/<path>`, for logs (the reference library's notation). */
       readonly url: string;
     };
-
-/**
- * The libprocess SSL settings, so the transport can behave as a libprocess client would
- * (`3rdparty/libprocess/src/openssl.cpp`). Present only when the endpoint is https.
- */
-export interface TlsSettings {
-  /**
-   * Verify the agent's certificate: LIBPROCESS_SSL_VERIFY_CERT, implied by
-   * LIBPROCESS_SSL_REQUIRE_CERT. **libprocess defaults to false** (no verification).
-   */
-  readonly verifyCert: boolean;
-  /** LIBPROCESS_SSL_CA_FILE: PEM file of trusted CAs; null means the system defaults. */
-  readonly caFile: string | null;
-  /** LIBPROCESS_SSL_CA_DIR: OpenSSL hashed CA directory; null means the system defaults. */
-  readonly caDir: string | null;
-  /** LIBPROCESS_SSL_CERT_FILE: client certificate, needed when the agent requires client certs. */
-  readonly certFile: string | null;
-  /** LIBPROCESS_SSL_KEY_FILE: key of {@link certFile}. */
-  readonly keyFile: string | null;
-}
 
 interface ExecutorEnvironmentBase {
   /** MESOS_FRAMEWORK_ID (required). */
@@ -172,10 +155,11 @@ export function readExecutorEnvironment(
     agentPid = Object.freeze(pid);
   }
 
-  const tlsFlags = readSslFlags(env);
-  const endpoint = resolveEndpoint(env, agentPid, tlsFlags.enabled, options.cwd ?? process.cwd());
-  const tls: TlsSettings | null =
-    endpoint.transport === 'tcp' && endpoint.scheme === 'https' ? Object.freeze(tlsFlags.settings) : null;
+  // With SSL enabled a missing key or certificate is an error even over the Unix socket (which
+  // carries no TLS): libprocess refuses to start without them whatever the executor connects to.
+  const ssl = readSslFlags(env);
+  const endpoint = resolveEndpoint(env, agentPid, ssl.enabled, options.cwd ?? process.cwd());
+  const tls: TlsSettings | null = ssl.enabled && endpoint.transport === 'tcp' ? ssl.settings : null;
 
   const checkpoint = readCheckpoint(env);
   const shutdownGracePeriodMs = requiredDuration(env, ENV.SHUTDOWN_GRACE_PERIOD, 'always set by the agent (since 0.28.0)');
@@ -296,55 +280,6 @@ function readSandbox(env: Env): string | null {
     return value;
   }
   return null;
-}
-
-interface SslFlags {
-  readonly enabled: boolean;
-  readonly settings: TlsSettings;
-}
-
-// libprocess reads LIBPROCESS_SSL_<FLAG>, falling back to the deprecated SSL_<FLAG>
-// (`openssl.cpp` `reinitialize`: the LIBPROCESS_ value wins).
-function sslVariable(env: Env, name: string): { readonly name: string; readonly value: string } | null {
-  const value = env[name];
-  if (value !== undefined) return { name, value };
-  const legacy = name.replace(/^LIBPROCESS_/, '');
-  const legacyValue = env[legacy];
-  return legacyValue === undefined ? null : { name: legacy, value: legacyValue };
-}
-
-// stout's boolean flag parser: "true"/"1" and "false"/"0"; an empty value means true
-// (`stout/flags/flags.hpp` load, `stout/flags/parse.hpp`). libprocess exits on anything else.
-function sslBool(env: Env, name: string): boolean {
-  const found = sslVariable(env, name);
-  if (found === null) return false;
-  const { value } = found;
-  if (value === '' || value === '1' || value === 'true') return true;
-  if (value === '0' || value === 'false') return false;
-  throw invalid(found.name, 'expected a boolean: "1", "true", "0" or "false"', value);
-}
-
-function sslPath(env: Env, name: string): string | null {
-  const found = sslVariable(env, name);
-  if (found === null) return null;
-  if (found.value === '') throw invalid(found.name, 'expected a path, got an empty string');
-  return found.value;
-}
-
-function readSslFlags(env: Env): SslFlags {
-  const enabled = sslBool(env, ENV.SSL_ENABLED);
-  // `require_cert` implies `verify_cert` in libprocess.
-  const verifyCert = sslBool(env, ENV.SSL_VERIFY_CERT) || sslBool(env, ENV.SSL_REQUIRE_CERT);
-  return {
-    enabled,
-    settings: {
-      verifyCert,
-      caFile: sslPath(env, ENV.SSL_CA_FILE),
-      caDir: sslPath(env, ENV.SSL_CA_DIR),
-      certFile: sslPath(env, ENV.SSL_CERT_FILE),
-      keyFile: sslPath(env, ENV.SSL_KEY_FILE),
-    },
-  };
 }
 
 function required(env: Env, name: string, what: string): string {

@@ -2,7 +2,7 @@ import { Client } from 'undici';
 import type { Readable } from 'node:stream';
 import { MesosExecutorError } from '../errors.js';
 import type { ContentType } from '../protocol/codec.js';
-import type { TlsOptions } from './tls.js';
+import { connectTls, createTlsOptions, type TlsOptions } from './tls.js';
 import { CallConnection } from './call-connection.js';
 
 /** Receives the bytes of a SUBSCRIBE response body as they arrive. */
@@ -75,16 +75,23 @@ export class HttpAgentTransport implements AgentTransport {
   private readonly options: HttpTransportOptions;
   private readonly calls: CallConnection;
   private subscribeClient: Client | undefined;
+  /** For https only: given, or libprocess' default (no key, no verification). */
+  private readonly tls: TlsOptions | undefined;
+  private readonly host: string;
+  private readonly port: number;
 
   constructor(options: HttpTransportOptions) {
     this.options = options;
     const origin = new URL(options.origin);
     const defaultPort = origin.protocol === 'https:' ? 443 : 80;
+    this.host = origin.hostname.replace(/^\[|\]$/g, '');
+    this.port = origin.port === '' ? defaultPort : Number(origin.port);
+    this.tls = origin.protocol === 'https:' ? (options.tls ?? createTlsOptions({}, { scheme: 'off' })) : undefined;
     this.calls = new CallConnection({
-      host: origin.hostname.replace(/^\[|\]$/g, ''),
-      port: origin.port === '' ? defaultPort : Number(origin.port),
+      host: this.host,
+      port: this.port,
       ...(options.socketPath !== undefined ? { socketPath: options.socketPath } : {}),
-      ...(origin.protocol === 'https:' ? { tls: options.tls ?? { rejectUnauthorized: false } } : {}),
+      ...(this.tls !== undefined ? { tls: this.tls } : {}),
       path: options.path,
       responseTimeoutMs: options.headersTimeoutMs,
       pipelining: options.pipelining,
@@ -92,8 +99,9 @@ export class HttpAgentTransport implements AgentTransport {
   }
 
   private newStreamClient(): Client {
-    const { origin, socketPath, tls, headersTimeoutMs } = this.options;
-    return new Client(origin, {
+    const { socketPath, headersTimeoutMs } = this.options;
+    const tls = this.tls;
+    return new Client(this.options.origin, {
       pipelining: 1,
       // The event stream may be silent for 30 minutes (the agent's heartbeat interval): the
       // driver's own watchdog decides when silence means a dead connection.
@@ -101,11 +109,18 @@ export class HttpAgentTransport implements AgentTransport {
       headersTimeout: headersTimeoutMs,
       keepAliveTimeout: 60_000,
       ...(socketPath !== undefined ? { socketPath } : {}),
-      connect: {
-        keepAlive: true,
-        keepAliveInitialDelay: 10_000,
-        ...(tls ?? {}),
-      },
+      connect:
+        tls !== undefined
+          ? (_options, callback) => {
+              // The agent's certificate is judged before undici gets the socket (tls.ts).
+              const { socket, ready } = connectTls(tls, this.host, this.port);
+              socket.setKeepAlive(true, 10_000);
+              ready.then(
+                () => callback(null, socket),
+                (error: Error) => callback(error, null),
+              );
+            }
+          : { keepAlive: true, keepAliveInitialDelay: 10_000 },
     });
   }
 

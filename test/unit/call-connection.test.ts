@@ -1,13 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { CallConnection, ResponseParser } from '../../src/driver/call-connection.js';
+import { createTlsOptions } from '../../src/driver/tls.js';
+import { TestCertificates } from '../helpers/certificates.js';
 
 const servers: Array<Server | HttpServer> = [];
 after(async () => {
@@ -124,15 +122,9 @@ describe('CallConnection', () => {
   });
 
   it('speaks TLS, and refuses an agent certificate it was not told to trust when verifying', async () => {
-    // A self-signed certificate for 127.0.0.1, made by the openssl CLI (Debian's, on every machine here).
-    const dir = mkdtempSync(join(tmpdir(), 'mpe-tls-'));
+    const certs = new TestCertificates();
     try {
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-      ], { stdio: 'ignore' });
-      const key = readFileSync(join(dir, 'key.pem'), 'utf8');
-      const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+      const { key, cert } = certs.selfSigned({ cn: '127.0.0.1', names: ['IP:127.0.0.1'] });
       const server = createHttpsServer({ key, cert }, (req, res) => {
         req.resume();
         req.on('end', () => {
@@ -141,18 +133,19 @@ describe('CallConnection', () => {
         });
       });
       const port = await listen(server as unknown as HttpServer);
-      const trusted = connection(port, { tls: { ca: [cert], rejectUnauthorized: true } });
+      const verify = { scheme: 'openssl', caFile: null, caDir: null, depth: 4, verifyIpAddress: true } as const;
+      const trusted = connection(port, { tls: createTlsOptions({ ca: [cert] }, verify) });
       assert.equal((await trusted.post(Buffer.from('x'), HEADERS)).status, 202);
       trusted.close();
-      const untrusted = connection(port, { tls: { rejectUnauthorized: true } });
-      await assert.rejects(untrusted.post(Buffer.from('x'), HEADERS), { code: 'MPE_CONNECTION' });
+      const untrusted = connection(port, { tls: createTlsOptions({}, verify) });
+      await assert.rejects(untrusted.post(Buffer.from('x'), HEADERS), { code: 'MPE_CONNECTION', message: /Could not verify peer certificate/ });
       untrusted.close();
-      // libprocess does not verify by default (LIBPROCESS_SSL_VERIFY_CERT unset): neither do we then.
-      const unverified = connection(port, { tls: { rejectUnauthorized: false } });
+      // libprocess does not verify by default (LIBPROCESS_SSL_VERIFY_SERVER_CERT unset): neither do we then.
+      const unverified = connection(port, { tls: createTlsOptions({}, { scheme: 'off' }) });
       assert.equal((await unverified.post(Buffer.from('x'), HEADERS)).status, 202);
       unverified.close();
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      certs.remove();
     }
   });
 

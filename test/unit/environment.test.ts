@@ -140,7 +140,6 @@ describe('readExecutorEnvironment', () => {
       [ENV.DOMAIN_SOCKET, ''],
       [ENV.SSL_ENABLED, 'yes'],
       [ENV.SSL_VERIFY_CERT, 'on'],
-      [ENV.SSL_CA_FILE, ''],
     ] as const) {
       it(`${name}=${JSON.stringify(value)}`, () => {
         const error = envError(() => readExecutorEnvironment(agentEnv({ [name]: value })), 'MPE_ENV_INVALID', name);
@@ -231,6 +230,9 @@ describe('readExecutorEnvironment', () => {
       assert.equal(env.endpoint.origin, 'http://[::1]:5051');
     });
 
+    // libprocess requires a key and a certificate whenever SSL is enabled (tls-environment.test.ts).
+    const KEYS = { LIBPROCESS_SSL_KEY_FILE: '/etc/ssl/client.key', LIBPROCESS_SSL_CERT_FILE: '/etc/ssl/client.pem' };
+
     for (const [vars, scheme] of [
       [{ LIBPROCESS_SSL_ENABLED: '1' }, 'https'],
       [{ LIBPROCESS_SSL_ENABLED: 'true' }, 'https'],
@@ -243,7 +245,7 @@ describe('readExecutorEnvironment', () => {
       [{ SSL_ENABLED: '0', LIBPROCESS_SSL_ENABLED: 'true' }, 'https'],
     ] as const) {
       it(`${JSON.stringify(vars)} -> ${scheme}`, () => {
-        const env = readExecutorEnvironment(agentEnv(vars));
+        const env = readExecutorEnvironment(agentEnv({ ...KEYS, ...vars }));
         assert.equal(env.endpoint.origin, `${scheme}://10.0.0.5:5051`);
         assert.equal(env.tls === null, scheme === 'http');
       });
@@ -253,34 +255,23 @@ describe('readExecutorEnvironment', () => {
       const env = readExecutorEnvironment(
         agentEnv({
           LIBPROCESS_SSL_ENABLED: '1',
+          LIBPROCESS_SSL_VERIFY_SERVER_CERT: '1',
           LIBPROCESS_SSL_CA_FILE: '/etc/ssl/ca.pem',
           SSL_CA_DIR: '/etc/ssl/certs',
-          LIBPROCESS_SSL_CERT_FILE: '/etc/ssl/client.pem',
-          LIBPROCESS_SSL_KEY_FILE: '/etc/ssl/client.key',
+          ...KEYS,
         }),
       );
       assert.deepEqual(env.tls, {
-        verifyCert: false,
-        caFile: '/etc/ssl/ca.pem',
-        caDir: '/etc/ssl/certs',
         certFile: '/etc/ssl/client.pem',
         keyFile: '/etc/ssl/client.key',
+        verification: { scheme: 'legacy', caFile: '/etc/ssl/ca.pem', caDir: '/etc/ssl/certs', depth: 4, verifyIpAddress: false, unknownName: 'accept' },
       });
       assert.ok(Object.isFrozen(env.tls));
-    });
-
-    it('verifies certificates with VERIFY_CERT, and with REQUIRE_CERT which implies it; not by default (libprocess)', () => {
-      const verify = (vars: Env): boolean | undefined =>
-        readExecutorEnvironment(agentEnv({ LIBPROCESS_SSL_ENABLED: '1', ...vars })).tls?.verifyCert;
-      assert.equal(verify({}), false);
-      assert.equal(verify({ LIBPROCESS_SSL_VERIFY_CERT: '1' }), true);
-      assert.equal(verify({ SSL_VERIFY_CERT: 'true' }), true);
-      assert.equal(verify({ LIBPROCESS_SSL_REQUIRE_CERT: 'true' }), true);
-      assert.equal(verify({ LIBPROCESS_SSL_VERIFY_CERT: '0' }), false);
+      assert.ok(Object.isFrozen(env.tls?.verification));
     });
 
     it('uses the Unix socket when MESOS_DOMAIN_SOCKET is set, with the prefixed path and no TLS', () => {
-      const env = readExecutorEnvironment(agentEnv({ MESOS_DOMAIN_SOCKET: '/run/mesos/agent.sock', LIBPROCESS_SSL_ENABLED: '1' }));
+      const env = readExecutorEnvironment(agentEnv({ MESOS_DOMAIN_SOCKET: '/run/mesos/agent.sock', LIBPROCESS_SSL_ENABLED: '1', ...KEYS }));
       assert.deepEqual(
         { ...env.endpoint },
         {
