@@ -169,10 +169,12 @@ export function connectTls(options: TlsOptions, host: string, port: number): Tls
 async function verifyAgent(socket: TLSSocket, host: string, options: TlsOptions): Promise<string | null> {
   const { verification } = options;
   if (verification.scheme === 'off') return null;
-  const cert = socket.getPeerX509Certificate();
-  if (cert === undefined) return 'Peer did not provide certificate';
+  // Not `getPeerX509Certificate()`: in Node 20 a `getPeerCertificate()` after it finds nothing.
+  const detailed = socket.getPeerCertificate(true);
+  if (detailed.raw === undefined) return 'Peer did not provide certificate';
   if (!socket.authorized) return `Could not verify peer certificate: ${String(socket.authorizationError)}`;
-  const intermediates = countIntermediates(socket.getPeerCertificate(true));
+  const cert = new X509Certificate(detailed.raw);
+  const intermediates = countIntermediates(detailed);
   if (intermediates > verification.depth) {
     return `the chain has ${intermediates} intermediate certificates, more than LIBPROCESS_SSL_VERIFICATION_DEPTH (${verification.depth})`;
   }
