@@ -44,7 +44,32 @@ export function shrinkDeadline(currentDeadline: number, firstKillAt: number, gra
   return Math.min(currentDeadline, firstKillAt + graceMs);
 }
 
-/** `TaskInfo.max_completion_time` in ms, or undefined when the task has none. */
+/** A DurationInfo's nanoseconds, exactly; undefined when absent or unreadable. */
+function nanoseconds(duration: DurationInfo | undefined): bigint | undefined {
+  if (duration === undefined) return undefined;
+  const ns = duration.nanoseconds;
+  if (typeof ns === 'number') return Number.isInteger(ns) ? BigInt(ns) : undefined;
+  return typeof ns === 'string' && INT64.test(ns) ? BigInt(ns) : undefined;
+}
+
+/**
+ * `TaskInfo.max_completion_time` in ms, rounded up (a task is never stopped before its limit),
+ * or undefined when the task has no limit. Zero is no limit: upstream's command and default
+ * executors arm the timer only when it is > 0, and the master accepts 0. A negative value is
+ * refused at launch ({@link maxCompletionProblem}).
+ */
 export function maxCompletionMs(task: { max_completion_time?: DurationInfo }): number | undefined {
-  return durationToMs(task.max_completion_time);
+  const ns = nanoseconds(task.max_completion_time);
+  if (ns === undefined || ns <= 0n) return undefined;
+  return Number((ns + 999_999n) / 1_000_000n);
+}
+
+/**
+ * Why a task's `max_completion_time` makes it invalid, or undefined. The master refuses a negative
+ * one (TASK_ERROR, `validateMaxCompletionTime` in src/master/validation.cpp); a task that reaches
+ * us with one anyway gets the same answer.
+ */
+export function maxCompletionProblem(task: { max_completion_time?: DurationInfo }): string | undefined {
+  const ns = nanoseconds(task.max_completion_time);
+  return ns !== undefined && ns < 0n ? `max_completion_time must not be negative, got ${ns} ns` : undefined;
 }

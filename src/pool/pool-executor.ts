@@ -22,7 +22,7 @@ import { backgroundClock, type Clock } from '../clock.js';
 import { JobModuleError } from './errors.js';
 import type { PoolExecutorEvents } from './events.js';
 import { classifyRunError } from './faults.js';
-import { maxCompletionMs, resolveKillGraceMs } from './kill-policy.js';
+import { maxCompletionMs, maxCompletionProblem, resolveKillGraceMs } from './kill-policy.js';
 import { resolvePoolOptions, type PoolExecutorOptions, type ResolvedPoolOptions } from './options.js';
 import { parsePayload, taskMemoryMb, type TaskPayload } from './payload.js';
 import { ProgressLimiter } from './progress.js';
@@ -305,6 +305,11 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
         continue;
       }
       seen.add(id);
+      const invalid = maxCompletionProblem(task);
+      if (invalid !== undefined) {
+        checked.push({ task, problem: invalid });
+        continue;
+      }
       try {
         checked.push({ task, payload: parsePayload(task.data, this.#jobs, this.#options.maxPayloadBytes) });
       } catch (error) {

@@ -176,6 +176,15 @@ describe('pool executor over the wire', () => {
     assert.equal((await terminal(wire.agent, 'deadline-ok')).state, 'TASK_FINISHED');
   });
 
+  it('max_completion_time 0 is no limit (the task finishes); a negative one is TASK_ERROR', async () => {
+    wire.agent.launchTask({ task_id: 'deadline-zero', data: payload('sleep', { ms: 100 }), max_completion_time: { nanoseconds: 0 } });
+    wire.agent.launchTask({ task_id: 'deadline-negative', data: payload('noop'), max_completion_time: { nanoseconds: -1_000_000 } });
+    assert.equal((await terminal(wire.agent, 'deadline-zero')).state, 'TASK_FINISHED');
+    const refused = await terminal(wire.agent, 'deadline-negative');
+    assert.deepEqual([refused.state, refused.reason], ['TASK_ERROR', 'REASON_TASK_INVALID']);
+    assert.match(refused.message ?? '', /max_completion_time must not be negative/);
+  });
+
   it('LAUNCH_GROUP: when one task fails, the rest of the group is killed', async () => {
     wire.agent.launchTaskGroup([
       { task_id: 'g-fail', data: payload('fail', { message: 'group member failed' }) },

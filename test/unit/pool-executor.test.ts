@@ -228,6 +228,40 @@ describe('PoolExecutor: bad payloads', () => {
   });
 });
 
+describe('PoolExecutor: max_completion_time', () => {
+  it('0 means no limit (as upstream): the task runs to TASK_FINISHED', async () => {
+    const h = await harness();
+    try {
+      h.executor.launchTask(h.driver, { ...jobTask('zero', 'sleep', { ms: 50 }), max_completion_time: { nanoseconds: 0 } });
+      h.executor.launchTask(h.driver, { ...jobTask('zero-text', 'sleep', { ms: 50 }), max_completion_time: { nanoseconds: '0' } });
+      assert.equal((await h.ended('zero')).state, 'TASK_FINISHED');
+      assert.equal((await h.ended('zero-text')).state, 'TASK_FINISHED');
+      assert.deepEqual(h.driver.states('zero'), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+    } finally {
+      await close(h);
+    }
+  });
+
+  it('a negative value is TASK_ERROR (REASON_TASK_INVALID), as the master answers it; in a group, the whole group', async () => {
+    const h = await harness();
+    try {
+      h.executor.launchTask(h.driver, { ...jobTask('neg', 'noop'), max_completion_time: { nanoseconds: -1 } });
+      const [update] = h.driver.of('neg');
+      assert.deepEqual([update?.state, update?.reason, update?.message], ['TASK_ERROR', 'REASON_TASK_INVALID', 'max_completion_time must not be negative, got -1 ns']);
+      assert.equal(h.driver.of('neg').length, 1);
+      h.executor.launchTaskGroup(h.driver, [jobTask('g-ok', 'noop'), { ...jobTask('g-neg', 'noop'), max_completion_time: { nanoseconds: '-5000000000' } }]);
+      assert.deepEqual(
+        ['g-ok', 'g-neg'].map((id) => [h.driver.terminal(id)?.state, h.driver.terminal(id)?.reason]),
+        [['TASK_ERROR', 'REASON_TASK_GROUP_INVALID'], ['TASK_ERROR', 'REASON_TASK_GROUP_INVALID']],
+      );
+      assert.equal(h.driver.terminal('g-neg')?.message, 'max_completion_time must not be negative, got -5000000000 ns');
+      assert.equal(h.eventsOf('taskAccepted').length, 0);
+    } finally {
+      await close(h);
+    }
+  });
+});
+
 describe('PoolExecutor: kills', () => {
   it('a queued task is TASK_KILLED at once and never runs', async () => {
     const h = await harness({ threads: 1 });

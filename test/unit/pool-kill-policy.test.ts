@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { DEFAULT_KILL_GRACE_MS, durationToMs, resolveKillGraceMs, shrinkDeadline } from '../../src/pool/kill-policy.js';
+import { DEFAULT_KILL_GRACE_MS, durationToMs, maxCompletionMs, maxCompletionProblem, resolveKillGraceMs, shrinkDeadline } from '../../src/pool/kill-policy.js';
 import { killPolicy } from '../helpers/pool-tasks.js';
 
 describe('kill policy', () => {
@@ -14,6 +14,29 @@ describe('kill policy', () => {
     assert.equal(durationToMs({ nanoseconds: '2500000000' }), 2_500);
     assert.equal(durationToMs({ nanoseconds: 'soon' }), undefined);
     assert.equal(durationToMs({ nanoseconds: Number.NaN }), undefined);
+  });
+
+  it('max_completion_time: 0 (or none) is no limit, as upstream; a limit is rounded up, never down', () => {
+    assert.equal(maxCompletionMs({}), undefined);
+    assert.equal(maxCompletionMs({ max_completion_time: { nanoseconds: 0 } }), undefined);
+    assert.equal(maxCompletionMs({ max_completion_time: { nanoseconds: '0' } }), undefined);
+    assert.equal(maxCompletionMs({ max_completion_time: { nanoseconds: 1 } }), 1);
+    assert.equal(maxCompletionMs({ max_completion_time: { nanoseconds: 150_000_000 } }), 150);
+    assert.equal(maxCompletionMs({ max_completion_time: { nanoseconds: 150_000_001 } }), 151);
+    assert.equal(maxCompletionMs({ max_completion_time: { nanoseconds: '9223372036854775807' } }), 9_223_372_036_855);
+    // Negative: never a timer (the task is refused at launch instead).
+    assert.equal(maxCompletionMs({ max_completion_time: { nanoseconds: -1 } }), undefined);
+  });
+
+  it('max_completion_time: only a negative value is a problem, as in the master', () => {
+    assert.equal(maxCompletionProblem({}), undefined);
+    assert.equal(maxCompletionProblem({ max_completion_time: { nanoseconds: 0 } }), undefined);
+    assert.equal(maxCompletionProblem({ max_completion_time: { nanoseconds: 5 } }), undefined);
+    assert.equal(maxCompletionProblem({ max_completion_time: { nanoseconds: -5 } }), 'max_completion_time must not be negative, got -5 ns');
+    assert.equal(
+      maxCompletionProblem({ max_completion_time: { nanoseconds: '-9223372036854775808' } }),
+      'max_completion_time must not be negative, got -9223372036854775808 ns',
+    );
   });
 
   it('prefers the KILL policy, then the task policy, then 3 s', () => {
