@@ -3,6 +3,7 @@
 // requires; an agent certificate refused when verifying (and accepted when not, as libprocess).
 import { strict as assert } from 'node:assert';
 import { connect as netConnect } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { LocalAgent } from '../../src/agent/index.js';
@@ -13,6 +14,8 @@ import { RecordingExecutor } from '../helpers/recording-executor.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ENCODINGS: ContentType[] = ['application/x-protobuf', 'application/json'];
+const RECORDING_MAIN = fileURLToPath(new URL('../fixtures/recording-executor-main.js', import.meta.url));
+const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 const certs = new TestCertificates();
 let agentCa: CertificateAuthority;
@@ -183,3 +186,70 @@ for (const contentType of ENCODINGS) {
     });
   });
 }
+
+describe('executor processes over TLS', () => {
+  const agents: Array<{ agent: LocalAgent; front?: TlsFront }> = [];
+  afterEach(async () => {
+    for (const { agent, front } of agents.splice(0)) {
+      await front?.close();
+      await agent.stop();
+    }
+  });
+
+  async function agentBehindTls(): Promise<{ agent: LocalAgent; front: TlsFront }> {
+    const agent = new LocalAgent({});
+    await agent.start();
+    const front = await tlsFront(agent, agentIdentity, clientCa.caCert);
+    agents.push({ agent, front });
+    return { agent, front };
+  }
+
+  it('an executor process launched by the agent, configured by its environment alone: verified both ways, a task, exit 0', async () => {
+    const { agent, front } = await agentBehindTls();
+    const handle = await agent.launchExecutor({
+      command: process.execPath,
+      args: [RECORDING_MAIN],
+      env: {
+        MESOS_AGENT_ENDPOINT: `127.0.0.1:${front.port}`,
+        LIBPROCESS_SSL_ENABLED: '1',
+        LIBPROCESS_SSL_KEY_FILE: executorIdentity.keyPath,
+        LIBPROCESS_SSL_CERT_FILE: executorIdentity.certPath,
+        LIBPROCESS_SSL_CA_FILE: agentCa.certPath,
+        LIBPROCESS_SSL_REQUIRE_CLIENT_CERT: '1',
+        LIBPROCESS_SSL_HOSTNAME_VALIDATION_SCHEME: 'openssl',
+        LIBPROCESS_SSL_VERIFY_IPADD: '1',
+      },
+    });
+    await waitFor(() => agent.subscribed || !handle.alive, { what: 'the executor process to subscribe over TLS', timeoutMs: 10_000 });
+    assert.ok(handle.alive, handle.stderr);
+    agent.launchTask({ task_id: 'p1', data: Buffer.from('finish') });
+    await waitFor(() => agent.task('p1')?.state === 'TASK_FINISHED', { what: 'TASK_FINISHED' });
+    await agent.shutdownExecutor();
+    assert.deepEqual(await handle.exited, { code: 0, signal: null }, handle.stderr);
+    assert.deepEqual(new Set(front.clients), new Set(['executor']));
+  });
+
+  for (const [what, env, expected] of [
+    ['SSL enabled without a key', { LIBPROCESS_SSL_ENABLED: 'true' }, /LIBPROCESS_SSL_KEY_FILE is not set.*\[MPE_ENV_MISSING\]/],
+    [
+      'SSL enabled with a key that is not the certificate\'s',
+      { LIBPROCESS_SSL_ENABLED: '1', LIBPROCESS_SSL_KEY_FILE: 'KEY_OF_ANOTHER', LIBPROCESS_SSL_CERT_FILE: 'EXECUTOR_CERT' },
+      /LIBPROCESS_SSL_KEY_FILE: the private key does not match the certificate.*\[MPE_TLS_CONFIG\]/,
+    ],
+  ] as const) {
+    it(`the pool executor refuses to start: ${what} (exit 2, the variable named)`, async () => {
+      const agent = new LocalAgent({});
+      await agent.start();
+      agents.push({ agent });
+      const other = clientCa.issue({ cn: 'someone else' });
+      const resolved = Object.fromEntries(
+        Object.entries(env).map(([k, v]) => [k, v === 'KEY_OF_ANOTHER' ? other.keyPath : v === 'EXECUTOR_CERT' ? executorIdentity.certPath : v]),
+      );
+      const handle = await agent.launchExecutor({ command: process.execPath, args: [CLI_MAIN, '--threads', '1', '--log-level', 'error'], env: resolved });
+      const exit = await handle.exited;
+      assert.equal(exit.code, 2, handle.stderr);
+      assert.match(handle.stderr.replace(/\n/g, ' '), expected);
+      assert.equal(agent.calls.length, 0);
+    });
+  }
+});
