@@ -6,6 +6,7 @@ import type { Call } from '../proto/types.js';
 import { negotiateStreamType } from './accept.js';
 import { authenticate, verifyExecutorClaims } from './auth.js';
 import type { ExecutorClaims } from './options.js';
+import { parsePicojson } from './picojson.js';
 import { validateExecutorCall } from './validation.js';
 
 /** The agent as the endpoint sees it, phase by phase (see {@link AgentPhase}). */
@@ -137,21 +138,30 @@ export function decideExecutorRequest(req: EndpointRequest, ctx: EndpointContext
 }
 
 /**
- * Decodes the body, or returns the 400 text upstream would give. The codec does not say which
- * stage of JSON decoding failed, so on failure the body is parsed again, only to tell "not
- * JSON" from "JSON that is not a Call" (the common path pays for one parse only).
+ * Decodes the body, or returns the 400 text upstream would give. JSON is first read with the
+ * agent's own rules (picojson.ts), which refuse some texts JSON.parse accepts and word their
+ * errors as stout does; only a text that passes reaches the codec (rewritten where picojson
+ * reads a number JSON.parse would not).
  */
 function decodeCall(codec: Codec, body: Uint8Array): Call | string {
+  let bytes = body;
+  if (codec.contentType === 'application/json') {
+    const json = parsePicojson(body);
+    if (!json.ok) return `Failed to parse body into JSON: ${json.error}`;
+    // protobuf::parse<Call>(JSON::Value) wants an object.
+    if (json.kind !== 'object') return 'Failed to convert JSON into Call protobuf: Expecting a JSON object';
+    bytes = json.text;
+  }
   try {
-    return codec.decodeCall(body);
+    // proto2 strings are not checked for UTF-8 by the agent's parser (a debug build only logs):
+    // the codec's lossy decoding accepts them too.
+    return codec.decodeCall(bytes);
   } catch (error) {
     if (codec.contentType === 'application/x-protobuf') return 'Failed to parse body into Call protobuf';
-    try {
-      JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-    } catch (jsonError) {
-      return `Failed to parse body into JSON: ${messageOf(jsonError)}`;
-    }
-    return `Failed to convert JSON into Call protobuf: ${messageOf(error)}`;
+    const message = messageOf(error);
+    // Only a text picojson accepts gets here, so a codec parse error would be ours; say it as the codec does.
+    if (message.startsWith('Failed to parse body into JSON: ')) return message;
+    return `Failed to convert JSON into Call protobuf: ${message}`;
   }
 }
 
