@@ -73,7 +73,7 @@ export function loadTlsOptions(settings: TlsSettings, overrides: TlsOverrides = 
   const cert = readPem(settings.certFile, 'LIBPROCESS_SSL_CERT_FILE', 'certificate');
   // The same checks as libprocess' start, in its order, each naming the variable at fault.
   usable('LIBPROCESS_SSL_CERT_FILE', 'no PEM certificate', () => new X509Certificate(cert));
-  usable('LIBPROCESS_SSL_KEY_FILE', 'no PEM private key (an encrypted key cannot be used: there is no passphrase)', () => createPrivateKey(key));
+  usable('LIBPROCESS_SSL_KEY_FILE', 'not a usable PEM private key (an encrypted one is not: libprocess has no passphrase either)', () => createPrivateKey(key));
   usable('LIBPROCESS_SSL_KEY_FILE', 'the private key does not match the certificate', () => createSecureContext({ key, cert }));
   const { verification } = settings;
   let ca: string[] | null = null;

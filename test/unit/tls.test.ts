@@ -281,12 +281,15 @@ describe('loadTlsOptions: the files, checked at start as libprocess does', () =>
     configError(() => loadTlsOptions(tlsSettings({}, legacy({ caFile: '/nonexistent/ca.pem' }))), 'LIBPROCESS_SSL_CA_FILE', /cannot read/);
   });
 
-  it('an unreadable key or certificate, a key of another certificate, a CA file without a certificate', () => {
+  it('an unreadable key or certificate, a key of another certificate, an encrypted key, a CA file without a certificate', () => {
     configError(() => loadTlsOptions(tlsSettings({ keyFile: '/nonexistent/key.pem' })), 'LIBPROCESS_SSL_KEY_FILE', /cannot read/);
     configError(() => loadTlsOptions(tlsSettings({ certFile: '/nonexistent/cert.pem' })), 'LIBPROCESS_SSL_CERT_FILE', /cannot read/);
     const other = root.issue({ cn: 'other' });
     configError(() => loadTlsOptions(tlsSettings({ keyFile: other.keyPath })), 'LIBPROCESS_SSL_KEY_FILE', /does not match/);
     configError(() => loadTlsOptions(tlsSettings({ certFile: other.keyPath })), 'LIBPROCESS_SSL_CERT_FILE', /no PEM certificate/);
+    const encrypted = join(certs.dir, 'encrypted.key');
+    execFileSync('openssl', ['pkey', '-in', other.keyPath, '-aes256', '-passout', 'pass:secret', '-out', encrypted], { stdio: 'ignore' });
+    configError(() => loadTlsOptions(tlsSettings({ keyFile: encrypted })), 'LIBPROCESS_SSL_KEY_FILE', /not a usable PEM private key/);
     const garbage = join(certs.dir, 'garbage.pem');
     writeFileSync(garbage, 'not a certificate\n');
     configError(() => loadTlsOptions(tlsSettings({}, legacy({ caFile: garbage }))), 'LIBPROCESS_SSL_CA_FILE', /no PEM certificate/);
