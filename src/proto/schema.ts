@@ -56,6 +56,13 @@ export interface FieldSpec {
   readonly message: MessageSpec | undefined;
   /** For kind 'enum'. */
   readonly enumSpec: EnumSpec | undefined;
+  /**
+   * The `value` of a Mesos id message (`TaskID`, `ExecutorID`, `FrameworkID`, ...). Kind
+   * 'string' in our shape, but opaque bytes to the agent (a C++ std::string, never checked for
+   * UTF-8), so it is declared `bytes` to protobufjs: the protobuf codec then sees the exact
+   * bytes and keeps an id that is not UTF-8 exact (src/protocol/utf8.ts).
+   */
+  readonly opaqueId: boolean;
 }
 
 export interface MessageSpec {
@@ -85,6 +92,7 @@ function load(): Schema {
   const file = fileURLToPath(new URL('./executor.proto', import.meta.url));
   // alternateCommentMode makes protobufjs keep `//` comments, which carry the required marker.
   root.loadSync(file, { keepCase: true, alternateCommentMode: true });
+  const opaqueIds = declareIdsAsBytes(root);
   root.resolveAll();
 
   const types: protobuf.Type[] = [];
@@ -105,12 +113,30 @@ function load(): Schema {
   }
   for (const type of types) {
     const spec = messages.get(bare(type.fullName))!;
-    const fields = type.fieldsArray.map((field) => fieldSpec(field, messages, enums));
+    const fields = type.fieldsArray.map((field) => fieldSpec(field, messages, enums, opaqueIds.has(field)));
     spec.fields = fields;
     spec.byName = new Map(fields.map((f) => [f.name, f]));
     spec.required = fields.filter((f) => f.required);
   }
   return { root, messages };
+}
+
+/** Messages named `…ID` whose `value` is a string: Mesos ids. */
+const ID_MESSAGE = /ID$/;
+
+/** Redeclares every Mesos id's `value` as `bytes` for protobufjs (see FieldSpec.opaqueId); returns those fields. */
+function declareIdsAsBytes(ns: protobuf.NamespaceBase, out = new Set<protobuf.Field>()): Set<protobuf.Field> {
+  for (const nested of ns.nestedArray) {
+    if (nested instanceof protobuf.Type && ID_MESSAGE.test(nested.name)) {
+      const value = nested.fields['value'];
+      if (value !== undefined && value.type === 'string') {
+        value.type = 'bytes';
+        out.add(value);
+      }
+    }
+    if (nested instanceof protobuf.Namespace || nested instanceof protobuf.Type) declareIdsAsBytes(nested, out);
+  }
+  return out;
 }
 
 function collect(ns: protobuf.NamespaceBase, types: protobuf.Type[], enums: Map<string, EnumSpec>): void {
@@ -133,6 +159,7 @@ function fieldSpec(
   field: protobuf.Field,
   messages: ReadonlyMap<string, MessageSpec>,
   enums: ReadonlyMap<string, EnumSpec>,
+  opaqueId: boolean,
 ): FieldSpec {
   const resolved = field.resolvedType;
   let kind: FieldKind;
@@ -145,7 +172,7 @@ function fieldSpec(
     kind = 'enum';
     enumSpec = enums.get(bare(resolved.fullName));
   } else {
-    kind = field.type as ScalarKind;
+    kind = opaqueId ? 'string' : (field.type as ScalarKind);
   }
   const isMap = field instanceof protobuf.MapField;
   if (isMap && (field as protobuf.MapField).keyType !== 'string') {
@@ -168,6 +195,7 @@ function fieldSpec(
     declaredDefault,
     message,
     enumSpec,
+    opaqueId,
   };
 }
 

@@ -8,16 +8,19 @@
  * PROTOCOL.md §5 describes for the agent). Unknown fields (also those of the messages our subset
  * leaves out, e.g. TaskInfo.container) are kept beside the decoded value under
  * {@link UNKNOWN_FIELDS} and written back by {@link encodeMessage}, so decode → encode gives the
- * same bytes.
+ * same bytes. So do Mesos ids (`TaskID.value`, ...): opaque bytes to the agent, an id that is not
+ * UTF-8 decodes to a string that keeps its bytes and encodes back to them (utf8.ts).
  */
 import protobuf from 'protobufjs';
 import { CodecError } from '../errors.js';
 import type { FieldSpec, MessageSpec } from '../proto/schema.js';
-import { truncateUtf8, wellFormed } from './utf8.js';
+import { decodeOpaqueUtf8, encodeOpaqueUtf8, truncateUtf8, wellFormed } from './utf8.js';
 
 /**
- * Non-enumerable property of a decoded message holding the raw bytes of the fields our schema
- * does not declare (one entry per field occurrence). Only this codec reads it; JSON drops it.
+ * Property of a decoded message holding the raw bytes of the fields our schema does not declare
+ * (one entry per field occurrence). Only this codec reads it; JSON drops it. An own enumerable
+ * symbol property: copies made with spread or object rest keep it (what the driver re-sends in
+ * `unacknowledged_tasks` must be what the agent sent).
  */
 export const UNKNOWN_FIELDS: unique symbol = Symbol('mesos.unknownFields');
 
@@ -59,8 +62,11 @@ function messageDecoder(spec: MessageSpec): (m: Plain) => Plain {
     }
     const unknowns = (m as { $unknowns?: Uint8Array[] }).$unknowns;
     if (unknowns !== undefined && unknowns.length > 0) {
-      // Copies: protobufjs hands out views of the input buffer.
-      Object.defineProperty(out, UNKNOWN_FIELDS, { value: unknowns.map((u) => u.slice()) });
+      // Copies (Buffer.from, not Buffer#slice, which is a view): protobufjs hands out views of
+      // the input buffer, which would pin the whole stream chunk. Enumerable, so that a spread or
+      // an object rest (`{ data, ...task }`) keeps it; a symbol key, so that JSON,
+      // Object.keys and structured clone never see it.
+      (out as { [UNKNOWN_FIELDS]?: Uint8Array[] })[UNKNOWN_FIELDS] = unknowns.map((u) => Buffer.from(u));
     }
     return out;
   };
@@ -71,6 +77,7 @@ function messageDecoder(spec: MessageSpec): (m: Plain) => Plain {
 const identity: Convert = (v) => v;
 
 function fromWire(field: FieldSpec): Convert {
+  if (field.opaqueId) return (v) => decodeOpaqueUtf8(v as Uint8Array);
   switch (field.kind) {
     case 'message': {
       const sub = field.message!;
@@ -160,6 +167,8 @@ function isPlainObject(v: unknown): v is Plain {
 }
 
 function toWire(field: FieldSpec): Convert {
+  // The id's own bytes, also when they are not UTF-8 (protobufjs has it declared as bytes).
+  if (field.opaqueId) return (v) => encodeOpaqueUtf8(checked(typeof v === 'string', v, 'a string') as string);
   switch (field.kind) {
     case 'message': {
       const sub = field.message!;

@@ -1,9 +1,12 @@
-// Strings at the codec boundary: whatever a JS string holds, what we encode is well-formed.
+// Strings at the codec boundary: whatever a JS string holds, what we encode is well-formed; and
+// Mesos ids, which are opaque bytes, come back exactly as they came.
 import { strict as assert } from 'node:assert';
 import { isUtf8 } from 'node:buffer';
 import { describe, it } from 'node:test';
+import { messageSpec } from '../../src/proto/schema.js';
 import type { Call } from '../../src/proto/types.js';
 import { jsonCodec, protobufCodec } from '../../src/protocol/codec.js';
+import { FIELD, fieldBytes } from '../helpers/protobuf-fields.js';
 
 /** A lone high, a lone low, a reversed pair, and a good pair for contrast. */
 const LONE_HIGH = 'a\ud83d';
@@ -95,5 +98,58 @@ describe('codec: every string we encode is well-formed', () => {
     const event = { type: 'ERROR' as const, error: { message: LONE_HIGH } };
     assert.doesNotMatch(Buffer.from(protobufCodec.encodeEvent(event)).toString('latin1'), SURROGATE_BYTES);
     assert.doesNotMatch(Buffer.from(jsonCodec.encodeEvent(event)).toString('utf8'), SURROGATE_ESCAPE);
+  });
+});
+
+describe('codec: Mesos ids keep their exact bytes (protobuf)', () => {
+  /** FF FE are not UTF-8 anywhere; "-x" is. */
+  const RAW_ID = Buffer.from('fffe2d78', 'hex');
+  const ID = '\udcff\udcfe-x';
+
+  /** A KILL event for a task id given as raw bytes, built by hand (no encoder of ours involved). */
+  function killEvent(id: Buffer): Buffer {
+    const taskId = Buffer.concat([Buffer.from([0x0a, id.length]), id]);
+    const kill = Buffer.concat([Buffer.from([0x0a, taskId.length]), taskId]);
+    // Event.type = KILL (3), Event.kill = field 5.
+    return Buffer.concat([Buffer.from([0x08, 0x03, 0x2a, kill.length]), kill]);
+  }
+
+  it('an id that is not UTF-8 decodes to a distinct string and goes back as the same bytes', () => {
+    const event = protobufCodec.decodeEvent(killEvent(RAW_ID));
+    assert.equal(event.kill?.task_id.value, ID);
+    // Another invalid id stays another id (a lossy decode would make both '\ufffd\ufffd-x').
+    assert.notEqual(protobufCodec.decodeEvent(killEvent(Buffer.from('fefe2d78', 'hex'))).kill?.task_id.value, ID);
+    assert.deepEqual(Buffer.from(protobufCodec.encodeEvent(event)), killEvent(RAW_ID));
+    const call: Call = {
+      executor_id: { value: '\udc80e' },
+      framework_id: { value: '\udcc0f' },
+      type: 'UPDATE',
+      update: { status: { task_id: { value: ID }, state: 'TASK_RUNNING', agent_id: { value: '\udcffa' } } },
+    };
+    const body = Buffer.from(protobufCodec.encodeCall(call));
+    assert.deepEqual(fieldBytes(body, [FIELD.CALL_UPDATE, FIELD.UPDATE_STATUS, FIELD.STATUS_TASK_ID, FIELD.ID_VALUE]), [RAW_ID]);
+    assert.deepEqual(fieldBytes(body, [1, FIELD.ID_VALUE]), [Buffer.from('8065', 'hex')]);
+    assert.deepEqual(fieldBytes(body, [2, FIELD.ID_VALUE]), [Buffer.from('c066', 'hex')]);
+    assert.deepEqual(protobufCodec.decodeCall(body), call);
+  });
+
+  it('an id that is valid UTF-8 is unchanged, and a lone surrogate that stands for no byte is U+FFFD', () => {
+    assert.equal(protobufCodec.decodeEvent(killEvent(Buffer.from('t-ü😀'))).kill?.task_id.value, 't-ü😀');
+    const body = Buffer.from(protobufCodec.encodeEvent({ type: 'KILL', kill: { task_id: { value: 'x\ud83d' } } }));
+    assert.deepEqual(body, killEvent(Buffer.from('x\ufffd')));
+  });
+
+  it('only id values are opaque: other strings are text', () => {
+    for (const name of ['TaskID', 'ExecutorID', 'FrameworkID', 'AgentID', 'ContainerID', 'ResourceProviderID']) {
+      assert.equal(messageSpec(`mesos.v1.${name}`).byName.get('value')?.opaqueId, true, name);
+      assert.equal(messageSpec(`mesos.v1.${name}`).byName.get('value')?.kind, 'string', name);
+    }
+    assert.equal(messageSpec('mesos.v1.TaskInfo').byName.get('name')?.opaqueId, false);
+    assert.equal(messageSpec('mesos.v1.TaskStatus').byName.get('message')?.opaqueId, false);
+  });
+
+  it('JSON cannot carry such an id: it is written with U+FFFD for each byte (see README)', () => {
+    const text = Buffer.from(jsonCodec.encodeEvent({ type: 'KILL', kill: { task_id: { value: ID } } })).toString('utf8');
+    assert.ok(text.includes('"task_id":{"value":"\ufffd\ufffd-x"}'), text);
   });
 });

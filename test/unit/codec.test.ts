@@ -398,9 +398,15 @@ describe('codec: unknown enum numbers and unknown fields (protobuf)', () => {
     const launchBody = Buffer.concat([Buffer.from([0x0a]), varint(taskBytes.length), taskBytes]);
     const event = Buffer.concat([Buffer.from('0802', 'hex'), Buffer.from([0x22]), varint(launchBody.length), launchBody]);
     const decoded = protobufCodec.decodeEvent(event);
-    assert.deepStrictEqual(decoded, task);
-    assert.ok((decoded.launch!.task as { [UNKNOWN_FIELDS]?: unknown })[UNKNOWN_FIELDS] !== undefined);
+    // The unknown field rides beside the known ones, as an enumerable symbol-keyed property.
+    assert.deepStrictEqual(decoded, { ...task, launch: { task: { ...task.launch!.task, [UNKNOWN_FIELDS]: [container] } } });
     assert.equal(Buffer.from(protobufCodec.encodeEvent(decoded)).toString('hex'), event.toString('hex'));
+    // A copy, not a view of the event's bytes.
+    event.fill(0);
+    assert.deepEqual((decoded.launch!.task as { [UNKNOWN_FIELDS]?: Uint8Array[] })[UNKNOWN_FIELDS], [container]);
+    // ...and a copy by spread or object rest keeps it: the driver re-sends such copies.
+    const { data: _data, ...withoutData } = decoded.launch!.task;
+    assert.ok(Buffer.from(encodeMessage(messageSpec('TaskInfo'), withoutData as never)).includes(container));
   });
 });
 

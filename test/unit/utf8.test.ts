@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { isUtf8 } from 'node:buffer';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { boundMessage, ELLIPSIS, MAX_MESSAGE_BYTES, truncateUtf8, wellFormed } from '../../src/protocol/utf8.js';
+import { boundMessage, decodeOpaqueUtf8, ELLIPSIS, encodeOpaqueUtf8, MAX_MESSAGE_BYTES, truncateUtf8, wellFormed } from '../../src/protocol/utf8.js';
 
 const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
 
@@ -94,5 +94,55 @@ describe('boundMessage', () => {
     assert.ok(out.endsWith(ELLIPSIS));
     assert.ok(isUtf8(Buffer.from(out)));
     assert.equal(boundMessage('job threw a non-error value: \ud83d'), 'job threw a non-error value: \ufffd');
+  });
+});
+
+describe('opaque ids: bytes that are not UTF-8 survive', () => {
+  const roundTrip = (bytes: Uint8Array): void => {
+    const text = decodeOpaqueUtf8(bytes);
+    assert.deepEqual(Buffer.from(encodeOpaqueUtf8(text)), Buffer.from(bytes), `round trip of ${Buffer.from(bytes).toString('hex')}`);
+  };
+
+  it('valid UTF-8 decodes as usual (a BOM and U+FFFD included) and encodes back to itself', () => {
+    for (const text of ['task-1', 'ü€😀', '\ufeffbom', 'real \ufffd', '']) {
+      const bytes = Buffer.from(text, 'utf8');
+      assert.equal(decodeOpaqueUtf8(bytes), text);
+      assert.deepEqual(Buffer.from(encodeOpaqueUtf8(text)), bytes);
+    }
+  });
+
+  it('each byte outside a well-formed sequence becomes U+DC80..U+DCFF', () => {
+    assert.equal(decodeOpaqueUtf8(Buffer.from('ff', 'hex')), '\udcff');
+    assert.equal(decodeOpaqueUtf8(Buffer.from('61ff62', 'hex')), 'a\udcffb');
+    // Overlong, CESU-8 surrogate, past U+10FFFF, truncated: byte by byte.
+    assert.equal(decodeOpaqueUtf8(Buffer.from('c080', 'hex')), '\udcc0\udc80');
+    assert.equal(decodeOpaqueUtf8(Buffer.from('eda0bd', 'hex')), '\udced\udca0\udcbd');
+    assert.equal(decodeOpaqueUtf8(Buffer.from('f4908080', 'hex')), '\udcf4\udc90\udc80\udc80');
+    assert.equal(decodeOpaqueUtf8(Buffer.from('f09f98', 'hex')), '\udcf0\udc9f\udc98');
+    // A valid sequence right after a bad byte is kept.
+    assert.equal(decodeOpaqueUtf8(Buffer.from('fff09f9880', 'hex')), '\udcff😀');
+  });
+
+  it('every single byte and every pair of bytes round-trips, and distinct bytes give distinct strings', () => {
+    const seen = new Set<string>();
+    for (let a = 0; a < 256; a++) {
+      roundTrip(Uint8Array.of(a));
+      for (let b = 0; b < 256; b++) {
+        const bytes = Uint8Array.of(a, b);
+        roundTrip(bytes);
+        seen.add(decodeOpaqueUtf8(bytes));
+      }
+    }
+    assert.equal(seen.size, 65_536);
+  });
+
+  it('any bytes round-trip (property)', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 24 }), (bytes) => roundTrip(bytes)), { numRuns: 2_000 });
+  });
+
+  it('a lone surrogate that stands for no byte is U+FFFD, as in every string we send', () => {
+    assert.deepEqual(Buffer.from(encodeOpaqueUtf8('a\ud83d')), Buffer.from('a\ufffd'));
+    assert.deepEqual(Buffer.from(encodeOpaqueUtf8('\udc7f')), Buffer.from('\ufffd'));
+    assert.deepEqual(Buffer.from(encodeOpaqueUtf8('\udcff😀')), Buffer.from('fff09f9880', 'hex'));
   });
 });
