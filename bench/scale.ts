@@ -71,7 +71,7 @@ async function resubscribe(ctx: BenchContext, updates: number): Promise<Resubscr
   // time the agent takes to answer a SUBSCRIBE carrying 10k updates (it replays them first),
   // each backoff attempt supersedes the SUBSCRIBE in flight and the executor may never get
   // back in: see the README's Performance section.
-  const rig = await WireRig.start({ kind: 'ours-probed', threads: ctx.threads });
+  const rig = await WireRig.start({ kind: 'ours-probed', threads: ctx.threads, agent: { frameworkInfo: { checkpoint: true } } });
   try {
     const agent = rig.agent;
     await rig.batch(300, payload('noop'), { settleMs: 100 });

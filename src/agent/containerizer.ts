@@ -10,6 +10,8 @@ export class Containerizer {
   /** Every process still alive (a previous run may outlive its successor's launch by a moment). */
   readonly #processes = new Set<ExecutorProcess>();
   #shutdownTimer: NodeJS.Timeout | undefined;
+  /** A process the agent no longer knows (a restart without checkpointing): its exit is not reported. */
+  #orphan: ExecutorProcess | undefined;
   readonly #onExit: (exit: ExecutorExit) => void;
 
   /** `onExit`: the current executor's process exited (Slave::executorTerminated). */
@@ -31,7 +33,7 @@ export class Containerizer {
     if (options === null || typeof options !== 'object' || typeof options.command !== 'string' || options.command === '') {
       throw new InvalidOptionError('command', 'launchExecutor: options.command: expected a non-empty string');
     }
-    if (this.#current?.alive === true) {
+    if (this.#current?.alive === true && this.#current !== this.#orphan) {
       throw new MesosExecutorError('MPE_EXECUTOR_PROCESS', `an executor is already running (pid ${this.#current.pid})`);
     }
   }
@@ -50,6 +52,19 @@ export class Containerizer {
     if (proc === undefined || !proc.alive) return false;
     proc.kill('SIGKILL');
     return true;
+  }
+
+  /**
+   * The agent recovered without the executor (no checkpoint): its container is an orphan, which
+   * containerizer recovery destroys ("Cleaning up orphan container"). The agent never hears of
+   * its exit.
+   */
+  destroyOrphan(): void {
+    const proc = this.#current;
+    if (proc === undefined || !proc.alive) return;
+    this.#orphan = proc;
+    this.#clearShutdownTimer();
+    proc.kill('SIGKILL');
   }
 
   /** SHUTDOWN was sent: destroy the container after `graceMs` unless it exits first. */
@@ -79,7 +94,7 @@ export class Containerizer {
 
   #exited(proc: ExecutorProcess, exit: ExecutorExit): void {
     this.#processes.delete(proc);
-    if (proc !== this.#current) return;
+    if (proc !== this.#current || proc === this.#orphan) return;
     this.#clearShutdownTimer();
     this.#onExit(exit);
   }

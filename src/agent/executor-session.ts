@@ -62,6 +62,10 @@ export interface SessionHost {
 export class ExecutorSession {
   readonly tasks: AgentTaskTable;
   #state: ExecutorState = 'REGISTERING';
+  /** The agent knows the framework and this executor (false after a restart without checkpointing). */
+  #known = true;
+  /** Tasks of an executor the agent forgot: the master reconciles them once the agent is back. */
+  #forgotten: string[] = [];
   #containerId: string;
   #everSubscribed = false;
   #restartedSinceSubscribe = false;
@@ -90,6 +94,11 @@ export class ExecutorSession {
 
   get containerId(): string {
     return this.#containerId;
+  }
+
+  /** Calls naming the framework get 400 "Framework cannot be found" while this is false. */
+  get known(): boolean {
+    return this.#known;
   }
 
   /** Subscribed, with an open stream. */
@@ -393,26 +402,49 @@ export class ExecutorSession {
     this.closeStream('executor-exited', 'end');
   }
 
-  /** A new launch after the previous run ended: new container id, REGISTERING. */
+  /** A new launch after the previous run ended (or was forgotten): new container id, REGISTERING. */
   newRunIfEnded(): void {
     if (this.#state !== 'TERMINATED' && this.#state !== 'TERMINATING') return;
     this.#containerId = randomUUID();
     this.#state = 'REGISTERING';
+    this.#known = true;
     this.#everSubscribed = false;
     this.#restartedSinceSubscribe = false;
   }
 
   /**
-   * The agent went down (a restart with checkpointing): the stream is reset, withheld ACKs are
-   * forgotten, a running executor is REGISTERING again, queued tasks were recovered as launched.
+   * The agent went down. The stream is reset and withheld ACKs are forgotten. With
+   * checkpointing the agent recovers the executor: a running one is REGISTERING again, queued
+   * tasks were recovered as launched. Without, it recovers nothing: the executor and its tasks
+   * are unknown to it from now on (its container is an orphan, destroyed by the containerizer).
    */
-  agentRestarted(): void {
+  agentRestarted(checkpoint: boolean): void {
     this.closeStream('restart', 'destroy');
     this.#counters.acksDropped += this.#withheld.length;
     this.#withheld = [];
+    if (!checkpoint) {
+      if (this.#known) this.#forgotten = this.tasks.nonTerminal().map((t) => t.taskId);
+      this.#known = false;
+      this.#state = 'TERMINATED';
+      return;
+    }
     if (this.#state === 'RUNNING') this.#state = 'REGISTERING';
     for (const task of this.tasks.queued()) this.tasks.markLaunched(task.taskId);
     this.#restartedSinceSubscribe = true;
+  }
+
+  /**
+   * The agent registered with the master again: every task it forgot is reconciled
+   * (Master::reconcileKnownSlave, then Slave::reconcileTasks for a task unknown to the agent).
+   */
+  reconcileForgotten(): void {
+    const forgotten = this.#forgotten;
+    this.#forgotten = [];
+    const state: TaskState = this.#config.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST';
+    for (const taskId of forgotten) {
+      if (this.tasks.get(taskId)?.phase === 'terminated') continue;
+      this.agentUpdate(taskId, state, 'REASON_RECONCILIATION', 'Reconciliation: task unknown to the agent');
+    }
   }
 
   /** stop(): the stream ends, the heartbeat stops. */

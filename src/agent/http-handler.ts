@@ -17,6 +17,8 @@ export interface EndpointContext {
   readonly recovering: boolean;
   /** Undefined when authentication is off; otherwise the claims a token stands for. */
   readonly lookupToken: ((token: string) => ExecutorClaims | undefined) | undefined;
+  /** The agent knows the framework (false once a restart without checkpointing forgot it). */
+  readonly frameworkKnown: boolean;
   readonly frameworkId: string;
   readonly executorId: string;
   readonly containerId: string;
@@ -115,7 +117,7 @@ export function decideExecutorRequest(req: EndpointRequest, ctx: EndpointContext
     return reply(503, RECOVERY_BODY, call);
   }
   // Rows 7 and 8.
-  if (call.framework_id.value !== ctx.frameworkId) return reply(400, 'Framework cannot be found', call);
+  if (!ctx.frameworkKnown || call.framework_id.value !== ctx.frameworkId) return reply(400, 'Framework cannot be found', call);
   if (call.executor_id.value !== ctx.executorId) return reply(400, 'Executor cannot be found', call);
   // Row 9.
   if (claims !== undefined) {

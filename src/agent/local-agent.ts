@@ -113,6 +113,9 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
         return agent.#phase === 'recovering';
       },
       lookupToken: tokens.size > 0 ? (token) => tokens.get(token)?.() : undefined,
+      get frameworkKnown() {
+        return session.known;
+      },
       frameworkId: config.frameworkId,
       executorId: config.executorId,
       get containerId() {
@@ -382,12 +385,24 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
   // ---- faults ----
 
   /**
-   * Simulates an agent restart with checkpointing: connections are reset (the stream with no
-   * terminating chunk), withheld ACKs are forgotten, connections are refused for `downMs`
-   * (the listener is closed and later reopened on the same port), then every request gets 503
-   * for `recoverMs`, then SUBSCRIBE is served while UPDATE/MESSAGE still get 503 for
-   * `reregisterMs`. The executor must SUBSCRIBE again; queued tasks were recovered as launched
-   * (TASK_STAGING), so unless the SUBSCRIBE lists them they become LOST/DROPPED (§2.3).
+   * Simulates an agent restart (the agent process dies and comes back): connections are reset
+   * (the stream with no terminating chunk), withheld ACKs are forgotten, connections are refused
+   * for `downMs` (the listener is closed and later reopened on the same port), then every
+   * request gets 503 `Agent has not finished recovery` for `recoverMs` (containerizer recovery).
+   *
+   * With checkpointing the agent recovers the executor: SUBSCRIBE is then served while other
+   * calls still get 503 for `reregisterMs` (the re-registration window); the executor must
+   * SUBSCRIBE again; queued tasks were recovered as launched (TASK_STAGING), so unless the
+   * SUBSCRIBE lists them they become LOST/DROPPED (§2.3).
+   *
+   * Without checkpointing the agent recovers nothing (`Slave::recover` has no state for the
+   * framework): there is no re-registration window, the executor's process is killed as an
+   * orphan container at the end of containerizer recovery, every call naming the framework gets
+   * 400 `Framework cannot be found`, and once the agent is back each of the executor's
+   * non-terminal tasks becomes TASK_LOST (TASK_DROPPED if partition-aware) with
+   * REASON_RECONCILIATION, as the master's reconciliation through the agent makes it.
+   * A later launchExecutor() starts a new executor run.
+   *
    * Resolves once the agent is `running` again.
    */
   async restart(options: RestartOptions = {}): Promise<void> {
@@ -396,10 +411,11 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
     const downMs = checkMs(options.downMs, 'downMs');
     const recoverMs = checkMs(options.recoverMs, 'recoverMs');
     const reregisterMs = checkMs(options.reregisterMs, 'reregisterMs');
+    const checkpoint = this.config.checkpoint;
     this.#restarting = true;
     try {
       this.#setPhase('down');
-      this.#session.agentRestarted();
+      this.#session.agentRestarted(checkpoint);
       await this.#http.close();
       await this.#sleep(downMs);
       if (this.#isStopped()) return;
@@ -412,10 +428,15 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
       this.#setPhase('containerizer-recovery');
       await this.#sleep(recoverMs);
       if (this.#isStopped()) return;
-      this.#setPhase('recovering');
-      await this.#sleep(reregisterMs);
-      if (this.#isStopped()) return;
+      if (checkpoint) {
+        this.#setPhase('recovering');
+        await this.#sleep(reregisterMs);
+        if (this.#isStopped()) return;
+      } else {
+        this.#containerizer.destroyOrphan();
+      }
       this.#setPhase('running');
+      this.#session.reconcileForgotten();
     } finally {
       this.#restarting = false;
     }

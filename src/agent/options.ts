@@ -36,7 +36,9 @@ export interface LocalAgentOptions {
   hostname?: string;
   /**
    * The framework. Defaults: `user` the current OS user, `name` `local-framework`, `id` a fresh
-   * `<uuid>-0000`, `checkpoint` true (so an executor reconnects across {@link LocalAgent.restart}).
+   * `<uuid>-0000`, `checkpoint` false (the protobuf default). Without checkpointing an agent
+   * restart destroys the executor, as upstream's does: set `checkpoint: true` for an executor
+   * that should reconnect across {@link LocalAgent.restart}.
    */
   frameworkInfo?: Partial<FrameworkInfo>;
   /** Shorthand: adds the PARTITION_AWARE capability (agent-made DROPPED/GONE instead of LOST). */
@@ -100,6 +102,8 @@ export interface AgentConfig {
   readonly agentId: string;
   readonly hostname: string;
   readonly frameworkInfo: Readonly<FrameworkInfo> & { readonly id: { readonly value: string } };
+  /** `frameworkInfo.checkpoint`. */
+  readonly checkpoint: boolean;
   readonly partitionAware: boolean;
   readonly executorInfo: Readonly<ExecutorInfo>;
   readonly executorId: string;
@@ -178,7 +182,7 @@ export function resolveAgentOptions(options: LocalAgentOptions = {}): AgentConfi
     user: optString(fi.user, 'frameworkInfo.user') ?? currentUser(),
     name: optString(fi.name, 'frameworkInfo.name') ?? 'local-framework',
     id: { value: frameworkId },
-    checkpoint: optBoolean(fi.checkpoint, 'frameworkInfo.checkpoint') ?? true,
+    checkpoint: optBoolean(fi.checkpoint, 'frameworkInfo.checkpoint') ?? false,
     ...(capabilities.length > 0 ? { capabilities } : {}),
   };
 
@@ -249,6 +253,7 @@ export function resolveAgentOptions(options: LocalAgentOptions = {}): AgentConfi
     agentId,
     hostname,
     frameworkInfo,
+    checkpoint: frameworkInfo.checkpoint,
     partitionAware: capabilities.some((c) => c.type === 'PARTITION_AWARE'),
     executorInfo,
     executorId,

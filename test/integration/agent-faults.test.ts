@@ -16,10 +16,11 @@ import { waitFor } from '../helpers/wait.js';
 const { startAgent, open } = agentRig();
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const CHECKPOINTING = { frameworkInfo: { checkpoint: true } } as const;
 
-describe('LocalAgent faults: restart', () => {
+describe('LocalAgent faults: restart with checkpointing', () => {
   it('resets the stream, refuses connections, answers 503, serves SUBSCRIBE before UPDATE, on the same port', async () => {
-    const agent = await startAgent();
+    const agent = await startAgent(CHECKPOINTING);
     const port = agent.port;
     const s = await open(agent);
     await s.next('SUBSCRIBED');
@@ -65,7 +66,7 @@ describe('LocalAgent faults: restart', () => {
   });
 
   it('before re-SUBSCRIBE, a recovered executor gets 403 "Executor is not subscribed"', async () => {
-    const agent = await startAgent();
+    const agent = await startAgent(CHECKPOINTING);
     const s = await open(agent);
     await s.next('SUBSCRIBED');
     await agent.restart();
@@ -74,7 +75,7 @@ describe('LocalAgent faults: restart', () => {
   });
 
   it('recovers queued tasks as launched, so unlisted ones are LOST even under the after-restart rule; listed ones stay', async () => {
-    const agent = await startAgent({ unlistedStagingTasks: 'after-restart' });
+    const agent = await startAgent({ ...CHECKPOINTING, unlistedStagingTasks: 'after-restart' });
     const listedInfo = agent.launchTask('listed');
     agent.launchTask('unlisted');
     await agent.restart();
@@ -86,7 +87,7 @@ describe('LocalAgent faults: restart', () => {
   });
 
   it('forgets withheld ACKs; the executor gets them through the replay in its next SUBSCRIBE', async () => {
-    const agent = await startAgent();
+    const agent = await startAgent(CHECKPOINTING);
     const s = await open(agent);
     await s.next('SUBSCRIBED');
     agent.launchTask('t1');
@@ -103,7 +104,7 @@ describe('LocalAgent faults: restart', () => {
   });
 
   it('stop() during a restart ends it', async () => {
-    const agent = await startAgent();
+    const agent = await startAgent(CHECKPOINTING);
     const restarting = agent.restart({ downMs: 60_000 });
     await waitFor(() => agent.phase === 'down', { what: 'phase down' });
     await agent.stop();

@@ -17,7 +17,7 @@ import { waitFor } from '../helpers/wait.js';
 
 const { startAgent, open } = agentRig();
 
-/** Puts the agent in a recovery phase for the rest of the test (stop() ends it). */
+/** Puts the agent in a recovery phase for the rest of the test (stop() ends it); `recovering` needs checkpointing. */
 async function holdPhase(agent: LocalAgent, phase: 'containerizer-recovery' | 'recovering'): Promise<void> {
   const long = 60_000;
   void agent.restart(phase === 'containerizer-recovery' ? { recoverMs: long } : { reregisterMs: long }).catch(() => undefined);
@@ -174,7 +174,7 @@ describe('LocalAgent endpoint: §2.2 rows', () => {
   });
 
   it('row 6: HEARTBEAT gets 202 with any ids, before any lookup and even while RECOVERING', async () => {
-    const agent = await startAgent();
+    const agent = await startAgent({ frameworkInfo: { checkpoint: true } });
     const dummy: Call = { framework_id: { value: 'unused' }, executor_id: { value: 'unused' }, type: 'HEARTBEAT' };
     assert.equal((await postCall(agent, dummy)).status, 202);
     await holdPhase(agent, 'recovering');
@@ -182,7 +182,7 @@ describe('LocalAgent endpoint: §2.2 rows', () => {
   });
 
   it('row 6: while RECOVERING, UPDATE and MESSAGE get 503 but SUBSCRIBE is served', async () => {
-    const agent = await startAgent();
+    const agent = await startAgent({ frameworkInfo: { checkpoint: true } });
     await holdPhase(agent, 'recovering');
     const update = await postCall(agent, updateCall(agent, taskStatus(agent, 't', 'TASK_RUNNING')));
     assert.deepEqual([update.status, update.body], [503, 'Agent has not finished recovery']);

@@ -64,7 +64,7 @@ post({ ...ids, type: 'SUBSCRIBE', subscribe: {} }, (res) => {
 
 describe('LocalAgent executor process', () => {
   it('computes the environment a real agent gives an executor', async () => {
-    const agent = await startAgent({ shutdownGracePeriodMs: 3000, extraEnvironment: { LIBPROCESS_SSL_ENABLED: '0' } });
+    const agent = await startAgent({ shutdownGracePeriodMs: 3000, extraEnvironment: { LIBPROCESS_SSL_ENABLED: '0' }, frameworkInfo: { checkpoint: true } });
     const env = agent.executorEnvironment({ EXTRA: 'x' });
     assert.deepEqual(env, {
       LIBPROCESS_SSL_ENABLED: '0',

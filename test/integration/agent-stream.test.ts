@@ -87,7 +87,8 @@ describe('LocalAgent stream: SUBSCRIBE', () => {
     assert.equal(subscribed!.executor_info.executor_id.value, agent.executorId);
     assert.equal(subscribed!.framework_info.id!.value, agent.frameworkId);
     assert.equal(subscribed!.framework_info.name, 'fw');
-    assert.equal(subscribed!.framework_info.checkpoint, true);
+    // The protobuf default, which the LocalAgent keeps unless told.
+    assert.equal(subscribed!.framework_info.checkpoint, false);
     assert.deepEqual(subscribed!.framework_info.capabilities, [{ type: 'TASK_KILLING_STATE' }]);
     assert.equal(subscribed!.agent_info.hostname, '127.0.0.1');
     assert.equal(subscribed!.agent_info.port, agent.port);

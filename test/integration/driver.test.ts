@@ -26,7 +26,7 @@ async function rig(
   driverOptions: Partial<MesosExecutorDriverOptions> = {},
   executorOptions: RecordingExecutorOptions = {},
 ): Promise<Rig> {
-  const agent = new LocalAgent({ subscriptionBackoffMaxMs: 50, ...agentOptions });
+  const agent = new LocalAgent({ subscriptionBackoffMaxMs: 50, frameworkInfo: { checkpoint: true }, ...agentOptions });
   await agent.start();
   const executor = new RecordingExecutor(executorOptions);
   const driver = new MesosExecutorDriver(executor, {

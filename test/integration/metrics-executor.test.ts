@@ -31,7 +31,7 @@ afterEach(async () => {
 });
 
 async function rig(): Promise<Rig> {
-  const agent = new LocalAgent({ subscriptionBackoffMaxMs: 50 });
+  const agent = new LocalAgent({ subscriptionBackoffMaxMs: 50, frameworkInfo: { checkpoint: true } });
   await agent.start();
   cleanups.push(() => agent.stop());
   const pool = await PoolExecutor.create({ threads: 2 });

@@ -119,7 +119,7 @@ for (const contentType of ['application/x-protobuf', 'application/json'] as cons
 
   describe(`a live driver fed fuzzed event streams (${short})`, () => {
     it('every malformed-but-framed event is ignored or is a disconnection; the driver keeps working', async () => {
-      const agent = new LocalAgent({ subscriptionBackoffMaxMs: 20, contentTypes: [contentType] });
+      const agent = new LocalAgent({ subscriptionBackoffMaxMs: 20, contentTypes: [contentType], frameworkInfo: { checkpoint: true } });
       await agent.start();
       try {
         const r = await rig(agent, contentType);
@@ -148,7 +148,7 @@ for (const contentType of ['application/x-protobuf', 'application/json'] as cons
     });
 
     it(`${CASES} seeded fuzzed writes: no crash, no unhandled rejection; resubscribes after each disconnection`, async () => {
-      const agent = new LocalAgent({ subscriptionBackoffMaxMs: 20, contentTypes: [contentType] });
+      const agent = new LocalAgent({ subscriptionBackoffMaxMs: 20, contentTypes: [contentType], frameworkInfo: { checkpoint: true } });
       await agent.start();
       let disconnections = 0;
       let ignored = 0;

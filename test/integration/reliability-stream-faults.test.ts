@@ -34,7 +34,7 @@ async function rig(
   executorOptions: RecordingExecutorOptions = {},
   start = true,
 ): Promise<Rig> {
-  const agent = new LocalAgent({ subscriptionBackoffMaxMs: 30, ...agentOptions });
+  const agent = new LocalAgent({ subscriptionBackoffMaxMs: 30, frameworkInfo: { checkpoint: true }, ...agentOptions });
   await agent.start();
   const executor = new RecordingExecutor(executorOptions);
   const driver = new MesosExecutorDriver(executor, {

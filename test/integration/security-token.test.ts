@@ -74,7 +74,7 @@ async function run(id: string, job: string, input?: unknown): Promise<TaskStatus
 const resultOf = (status: TaskStatus): string => Buffer.from(status.data ?? []).toString('utf8');
 
 before(async () => {
-  agent = new LocalAgent({ authToken: TOKEN, subscriptionBackoffMaxMs: 100, shutdownGracePeriodMs: 3000 });
+  agent = new LocalAgent({ authToken: TOKEN, subscriptionBackoffMaxMs: 100, shutdownGracePeriodMs: 3000, frameworkInfo: { checkpoint: true } });
   await agent.start();
   metricsPort = await freePort();
   const args = [MAIN, '--threads', '2', '--jobs', FAULT_JOBS, '--jobs', JOBS, '--log-level', 'debug'];

@@ -171,6 +171,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   };
 
   const agent = new LocalAgent({
+    frameworkInfo: { checkpoint: true },
     subscriptionBackoffMaxMs: 250,
     shutdownGracePeriodMs: 15_000,
     heartbeatIntervalMs: 500,

@@ -27,7 +27,8 @@ describe('LocalAgent options', () => {
     assert.match(c.agentId, /-S0$/);
     assert.match(c.frameworkId, /-0000$/);
     assert.equal(c.frameworkInfo.id.value, c.frameworkId);
-    assert.equal(c.frameworkInfo.checkpoint, true);
+    assert.equal(c.frameworkInfo.checkpoint, false);
+    assert.equal(c.checkpoint, false);
     assert.ok(c.frameworkInfo.user.length > 0);
     assert.equal(c.executorInfo.executor_id.value, c.executorId);
     assert.equal(c.executorInfo.framework_id?.value, c.frameworkId);
