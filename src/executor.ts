@@ -48,8 +48,13 @@ export interface Executor {
     agentInfo: AgentInfo,
   ): CallbackResult;
 
-  /** The executor has subscribed again after a disconnection (for example an agent restart). */
-  reregistered(driver: ExecutorDriver, agentInfo: AgentInfo): CallbackResult;
+  /**
+   * The executor has subscribed again after a disconnection (for example an agent restart).
+   * `frameworkInfo` is the one this SUBSCRIBED carried: its capabilities may have changed
+   * since `registered` (upstream's executors re-read them on every SUBSCRIBED). The classic
+   * API passes only `agentInfo`; an implementation may ignore the rest.
+   */
+  reregistered(driver: ExecutorDriver, agentInfo: AgentInfo, frameworkInfo: FrameworkInfo): CallbackResult;
 
   /**
    * The connection to the agent was lost. With checkpointing the driver keeps trying to

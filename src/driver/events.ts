@@ -8,7 +8,14 @@ export type DisconnectReason =
   | 'framing-error'
   | 'decode-error'
   | 'heartbeat-timeout'
-  | 'not-subscribed';
+  | 'not-subscribed'
+  /** The stream answered 200 and then sent no SUBSCRIBED in time. */
+  | 'subscribed-timeout'
+  /** A SUBSCRIBE failed before any answer (a connection that could not be made or broke). */
+  | 'subscribe-failed';
+
+/** The calls an agent may refuse. */
+export type RefusableCall = 'SUBSCRIBE' | 'UPDATE' | 'MESSAGE' | 'HEARTBEAT';
 
 /**
  * What the driver reports as it works (eventemitter3). Listeners run synchronously on the
@@ -39,6 +46,17 @@ export interface DriverEvents {
   updateSent: (info: { taskId: string; state: TaskState | number; uuid: string }) => void;
   /** An UPDATE got a retryable answer (503, 404) or failed to send; it will be retried. */
   updateRetry: (info: { taskId: string; uuid: string; status: number | undefined }) => void;
+  /**
+   * The agent answered a call with a status a retry will not change (anything but 200/202, 503
+   * and 404; a 400 to HEARTBEAT from an agent before 1.8 excepted). Not fatal: see the README's
+   * fault table for what follows each call.
+   */
+  callRefused: (info: { call: RefusableCall; status: number; message: string }) => void;
+  /**
+   * The agent refused an UPDATE for good: it was dropped from the outbox and, when `replaced`,
+   * a minimal update of the same state was recorded in its place.
+   */
+  updateRefused: (info: { taskId: string; state: TaskState | number; uuid: string; status: number; replaced: boolean }) => void;
   /** ACKNOWLEDGED removed an update. `latencyMs` counts from when it was recorded. */
   updateAcknowledged: (info: { taskId: string; state: TaskState | number; uuid: string; latencyMs: number }) => void;
   /** An Executor callback finished (its promise settled, for async ones). */

@@ -22,6 +22,8 @@ export interface OutboxEntry {
   readonly recordedAt: number;
   /** performance.now() when the agent last accepted it (202 or SUBSCRIBE). */
   acceptedAt: number;
+  /** It stands in for an update the agent refused (so it is not replaced again). */
+  readonly replacement: boolean;
 }
 
 export interface OutboxLimits {
@@ -53,6 +55,8 @@ export class Outbox {
   private readonly unsentByTask = new Map<string, OutboxEntry[]>();
   private readonly tasks = new Map<string, TaskInfo>();
   private heldBytes = 0;
+  /** Where sendable entries go while subscribed; undefined while not. */
+  private sender: ((entry: OutboxEntry) => void) | undefined;
 
   constructor(limits: OutboxLimits) {
     this.limits = limits;
@@ -89,7 +93,7 @@ export class Outbox {
    * the limits — except for a terminal update, which is always taken: refusing it would lose the
    * one update a task cannot do without, and terminal updates are bounded by the tasks launched.
    */
-  record(status: TaskStatus & { uuid: Uint8Array }, body: Uint8Array): OutboxEntry {
+  record(status: TaskStatus & { uuid: Uint8Array }, body: Uint8Array, replacement = false): OutboxEntry {
     const bytes = body.byteLength;
     const full = this.entries.size >= this.limits.maxUpdates || this.heldBytes + bytes > this.limits.maxBytes;
     if (full && !isTerminalState(status.state)) {
@@ -109,20 +113,73 @@ export class Outbox {
       phase: 'queued',
       recordedAt: performance.now(),
       acceptedAt: 0,
+      replacement,
     };
     this.entries.set(entry.uuidKey, entry);
     this.heldBytes += bytes;
     const queue = this.unsentByTask.get(entry.taskId);
     if (queue === undefined) this.unsentByTask.set(entry.taskId, [entry]);
     else queue.push(entry);
+    this.pump(entry.taskId);
     return entry;
+  }
+
+  // ---- sending: the one place that decides when an entry goes out ----
+
+  /**
+   * Subscribed: every entry that may be sent goes to `send` now, and each one that becomes
+   * sendable later (recorded, or its predecessor accepted) as it does.
+   */
+  open(send: (entry: OutboxEntry) => void): void {
+    this.sender = send;
+    this.flush();
+  }
+
+  /** Not subscribed: entries wait (they ride on the next SUBSCRIBE). */
+  pause(): void {
+    this.sender = undefined;
+  }
+
+  /** Sends every sendable entry (after a retry delay). Nothing while paused. */
+  flush(): void {
+    if (this.sender === undefined) return;
+    for (const entry of this.takeSendable()) this.sender(entry);
+  }
+
+  private pump(taskId: string): void {
+    if (this.sender === undefined) return;
+    const next = this.takeSendableFor(taskId);
+    if (next !== undefined) this.sender(next);
+  }
+
+  /** Whether the task has an update recorded after `entry` that the agent has not accepted. */
+  hasLaterUnsent(entry: OutboxEntry): boolean {
+    const queue = this.unsentByTask.get(entry.taskId);
+    return queue !== undefined && queue.some((e) => e !== entry);
+  }
+
+  /**
+   * The agent refused the update for good: it is forgotten (the next update of its task may go).
+   */
+  remove(entry: OutboxEntry): void {
+    if (this.entries.get(entry.uuidKey) !== entry) return;
+    this.entries.delete(entry.uuidKey);
+    this.heldBytes -= entry.bytes;
+    const queue = this.unsentByTask.get(entry.taskId);
+    if (queue !== undefined) {
+      const at = queue.indexOf(entry);
+      if (at !== -1) queue.splice(at, 1);
+      if (queue.length === 0) this.unsentByTask.delete(entry.taskId);
+    }
+    entry.phase = 'accepted';
+    this.pump(entry.taskId);
   }
 
   /**
    * The entries that may be sent now: for each task, its oldest unaccepted entry, if it is
    * not already in flight. Marks them `sending`.
    */
-  takeSendable(): OutboxEntry[] {
+  private takeSendable(): OutboxEntry[] {
     const out: OutboxEntry[] = [];
     for (const queue of this.unsentByTask.values()) {
       const head = queue[0]!;
@@ -135,7 +192,7 @@ export class Outbox {
   }
 
   /** Like takeSendable, for one task (after its previous update was accepted). */
-  takeSendableFor(taskId: string): OutboxEntry | undefined {
+  private takeSendableFor(taskId: string): OutboxEntry | undefined {
     const head = this.unsentByTask.get(taskId)?.[0];
     if (head === undefined || head.phase !== 'queued') return undefined;
     head.phase = 'sending';
@@ -152,6 +209,8 @@ export class Outbox {
     const at = queue.indexOf(entry);
     if (at !== -1) queue.splice(at, 1);
     if (queue.length === 0) this.unsentByTask.delete(entry.taskId);
+    // The task's next update may have been waiting for this one.
+    else this.pump(entry.taskId);
   }
 
   /** A send failed in a way that will be retried: the entry goes back to `queued`. */
@@ -176,7 +235,7 @@ export class Outbox {
    * SUBSCRIBED arrived: the agent has replayed what the SUBSCRIBE carried. Those entries are
    * accepted and must not be sent again as UPDATEs (upstream's recommendation, PROTOCOL.md §7.2).
    */
-  acceptCarried(entries: OutboxEntry[], now = performance.now()): void {
+  acceptCarried(entries: readonly OutboxEntry[], now = performance.now()): void {
     for (const entry of entries) {
       if (this.entries.get(entry.uuidKey) === entry) this.markAccepted(entry, now);
     }
@@ -199,6 +258,7 @@ export class Outbox {
 
   /** Forgets everything (a driver stopped without failover). */
   clear(): void {
+    this.sender = undefined;
     this.entries.clear();
     this.unsentByTask.clear();
     this.tasks.clear();

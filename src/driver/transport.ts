@@ -38,8 +38,12 @@ export interface CallResult {
  * MPE_CONNECTION; HTTP statuses are returned, not thrown.
  */
 export interface AgentTransport {
-  /** `signal` abandons the attempt (its promise then rejects). */
-  subscribe(body: Uint8Array, contentType: ContentType, signal?: AbortSignal): Promise<SubscribeResult>;
+  /**
+   * `signal` abandons the attempt (its promise then rejects). `onConnect`, if the transport can
+   * tell, is called once the connection under the SUBSCRIBE is up: from then on the driver never
+   * abandons the attempt for being slow.
+   */
+  subscribe(body: Uint8Array, contentType: ContentType, signal?: AbortSignal, onConnect?: () => void): Promise<SubscribeResult>;
   /**
    * Sends a non-SUBSCRIBE call. Calls may be pipelined behind one another on the call
    * connection: a repeated UPDATE is deduplicated by the agent (uuid), and a MESSAGE or a
@@ -132,7 +136,7 @@ export class HttpAgentTransport implements AgentTransport {
     return headers;
   }
 
-  async subscribe(body: Uint8Array, contentType: ContentType, signal?: AbortSignal): Promise<SubscribeResult> {
+  async subscribe(body: Uint8Array, contentType: ContentType, signal?: AbortSignal, onConnect?: () => void): Promise<SubscribeResult> {
     // A fresh connection per SUBSCRIBE: the previous stream's connection is dead or about to be
     // closed by the agent.
     const previous = this.subscribeClient;
@@ -140,6 +144,7 @@ export class HttpAgentTransport implements AgentTransport {
     if (previous !== undefined) void previous.destroy().catch(() => {});
     const client = this.newStreamClient();
     this.subscribeClient = client;
+    if (onConnect !== undefined) client.once('connect', () => onConnect());
     let response;
     try {
       response = await client.request({

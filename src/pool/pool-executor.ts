@@ -179,16 +179,19 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
 
   registered(driver: ExecutorDriver, executorInfo: ExecutorInfo, frameworkInfo: FrameworkInfo, _agentInfo: AgentInfo): void {
     this.#reporter.driver = driver;
-    this.#killingStateCapable = (frameworkInfo.capabilities ?? []).some((c) => c.type === 'TASK_KILLING_STATE');
+    this.#killingStateCapable = hasKillingState(frameworkInfo);
     this.#logger.info(
       { executorId: executorInfo.executor_id.value, threads: this.threads, jobs: this.jobs, taskKillingState: this.#killingStateCapable },
       'registered',
     );
   }
 
-  reregistered(driver: ExecutorDriver, agentInfo: AgentInfo): void {
+  reregistered(driver: ExecutorDriver, agentInfo: AgentInfo, frameworkInfo?: FrameworkInfo): void {
     this.#reporter.driver = driver;
-    this.#logger.info({ agent: agentInfo.hostname }, 'reregistered');
+    // As upstream's command executor: TASK_KILLING follows the framework's capabilities as of
+    // the latest SUBSCRIBED (the framework may have re-registered with others meanwhile).
+    if (frameworkInfo !== undefined) this.#killingStateCapable = hasKillingState(frameworkInfo);
+    this.#logger.info({ agent: agentInfo.hostname, taskKillingState: this.#killingStateCapable }, 'reregistered');
   }
 
   disconnected(_driver: ExecutorDriver): void {
@@ -647,4 +650,8 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     this.#logger.error({ err: error }, 'a worker thread crashed between tasks');
     this.emit('workerReplaced', { reason: 'crash' });
   }
+}
+
+function hasKillingState(frameworkInfo: FrameworkInfo): boolean {
+  return (frameworkInfo.capabilities ?? []).some((c) => c.type === 'TASK_KILLING_STATE');
 }

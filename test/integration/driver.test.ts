@@ -310,29 +310,96 @@ describe('driver ↔ LocalAgent: checkpointing and authentication', () => {
     assert.ok(agent.calls.every((c) => c.status !== 401), 'no call was refused');
   });
 
-  it('a 401 to SUBSCRIBE is fatal: error is called', async () => {
+  it('a 401 to SUBSCRIBE is not fatal: reported, and SUBSCRIBE is sent again every second, as upstream executors do', async () => {
     const agent = new LocalAgent({ authToken: 'right-token-123456' });
     await agent.start();
     const env = { ...agent.executorEnvironment(), MESOS_EXECUTOR_AUTHENTICATION_TOKEN: 'wrong-token-123456' };
     const executor = new RecordingExecutor();
-    const driver = new MesosExecutorDriver(executor, { env });
+    const driver = new MesosExecutorDriver(executor, { env, subscribeRetryIntervalMs: 20 });
     open.push({ agent, driver, executor });
+    const refused: Array<{ call: string; status: number }> = [];
+    driver.on('callRefused', (info) => refused.push(info));
     await driver.start();
-    assert.equal(await driver.join(), Status.DRIVER_ABORTED);
-    await waitFor(() => executor.names().includes('error'), { what: 'error' });
-    const err = executor.records.at(-1);
-    assert.ok(err?.callback === 'error');
-    assert.match(err.message, /401/);
+    await waitFor(() => refused.length >= 3, { what: 'three refused SUBSCRIBEs' });
+    assert.ok(refused.every((r) => r.call === 'SUBSCRIBE' && r.status === 401));
+    assert.equal(driver.status, Status.DRIVER_RUNNING);
+    assert.deepEqual(executor.names(), [], 'neither error nor shutdown');
+    assert.equal(agent.calls.filter((c) => c.status === 401).length >= 3, true);
   });
 
-  it('a 400 to an UPDATE is fatal (the agent will never take it); the update stays recorded', async () => {
-    const r = await rig('application/x-protobuf');
-    await subscribed(r);
-    r.agent.respondStatus(400, 1, { calls: 'update' });
-    r.driver.sendStatusUpdate({ task_id: { value: 'nope' }, state: 'TASK_RUNNING' });
-    assert.equal(await r.driver.join(), Status.DRIVER_ABORTED);
-    await waitFor(() => r.executor.names().includes('error'), { what: 'error' });
-    assert.equal(r.driver.unacknowledgedUpdates, 1);
+  for (const contentType of ENCODINGS) {
+    const short = contentType === 'application/json' ? 'json' : 'protobuf';
+    describe(`a refused UPDATE takes nothing else down (${short})`, () => {
+      it('a refused terminal update is replaced once by a minimal one the agent takes; the task still ends in its state', async () => {
+        const r = await rig(contentType);
+        await subscribed(r);
+        r.agent.launchTask({ task_id: 'victim', data: Buffer.from('run') });
+        await waitFor(() => r.agent.task('victim')?.state === 'TASK_RUNNING', { what: 'victim RUNNING' });
+        await waitFor(() => r.driver.unacknowledgedUpdates === 0, { what: 'RUNNING acknowledged' });
+        const refusedEvents: Array<{ taskId: string; status: number; replaced: boolean }> = [];
+        r.driver.on('updateRefused', (info) => refusedEvents.push(info));
+        r.agent.respondStatus(400, 1, { calls: 'update' });
+        r.driver.sendStatusUpdate({ task_id: { value: 'victim' }, state: 'TASK_FAILED', message: 'the job failed', data: Buffer.from('x'.repeat(1000)) });
+        await waitFor(() => r.agent.task('victim')?.state === 'TASK_FAILED', { what: 'victim TASK_FAILED at the agent' });
+        assert.deepEqual(refusedEvents.map((e) => [e.taskId, e.status, e.replaced]), [['victim', 400, true]]);
+        await waitFor(() => r.driver.unacknowledgedUpdates === 0, { what: 'replacement acknowledged' });
+        // Nothing else is affected: the driver runs on, and the next task goes through.
+        assert.equal(r.driver.status, Status.DRIVER_RUNNING);
+        assert.ok(!r.executor.names().includes('error'));
+        r.agent.launchTask({ task_id: 'next', data: Buffer.from('finish') });
+        await waitFor(() => r.agent.task('next')?.state === 'TASK_FINISHED', { what: 'next TASK_FINISHED' });
+      });
+
+      it('a refused update with a later one queued is dropped; the later one goes; a refused replacement is dropped too', async () => {
+        const r = await rig(contentType);
+        await subscribed(r);
+        const refusedEvents: Array<{ taskId: string; state: unknown; replaced: boolean }> = [];
+        r.driver.on('updateRefused', (info) => refusedEvents.push(info));
+        r.agent.respondStatus(500, 1, { calls: 'update' });
+        r.agent.launchTask({ task_id: 'two', data: Buffer.from('finish') }); // RUNNING (refused), then FINISHED
+        await waitFor(() => r.agent.task('two')?.state === 'TASK_FINISHED', { what: 'two TASK_FINISHED' });
+        assert.deepEqual(refusedEvents.map((e) => [e.taskId, e.state, e.replaced]), [['two', 'TASK_RUNNING', false]]);
+
+        r.agent.launchTask({ task_id: 'three', data: Buffer.from('run') });
+        await waitFor(() => r.agent.task('three')?.state === 'TASK_RUNNING', { what: 'three RUNNING' });
+        await waitFor(() => r.driver.unacknowledgedUpdates === 0, { what: 'quiet' });
+        r.agent.respondStatus(413, 2, { calls: 'update' });
+        r.driver.sendStatusUpdate({ task_id: { value: 'three' }, state: 'TASK_FINISHED' });
+        await waitFor(() => refusedEvents.length === 3, { what: 'the update and its replacement refused' });
+        assert.deepEqual(refusedEvents.slice(1).map((e) => [e.taskId, e.state, e.replaced]), [['three', 'TASK_FINISHED', true], ['three', 'TASK_FINISHED', false]]);
+        assert.equal(r.driver.unacknowledgedUpdates, 0, 'nothing left to retry forever');
+        assert.equal(r.driver.status, Status.DRIVER_RUNNING);
+      });
+    });
+  }
+
+  it('without checkpointing, a SUBSCRIBE answered 503 and then a refused connection means shutdown, not an orphan', async () => {
+    const r = await rig('application/x-protobuf', { frameworkInfo: { checkpoint: false } });
+    const failures: Array<number | undefined> = [];
+    r.driver.on('subscribeFailed', (info) => failures.push(info.status));
+    r.agent.respondStatus(503, 1_000_000, { calls: 'subscribe' });
+    await r.driver.start();
+    await waitFor(() => failures.includes(503), { what: 'a 503 to SUBSCRIBE' });
+    await r.agent.stop(); // every later connection is refused
+    await waitFor(() => r.executor.names().includes('shutdown'), { what: 'shutdown' });
+    assert.ok(failures.includes(undefined), 'a failed connection was reported');
+    assert.ok(!r.executor.names().includes('registered'));
+  });
+
+  it('with checkpointing, a SUBSCRIBE answered 503 and then a refused connection is a recovery, not a shutdown', async () => {
+    const r = await rig('application/x-protobuf', { frameworkInfo: { checkpoint: true } });
+    const failures: Array<number | undefined> = [];
+    r.driver.on('subscribeFailed', (info) => failures.push(info.status));
+    r.agent.respondStatus(503, 1_000_000, { calls: 'subscribe' });
+    await r.driver.start();
+    await waitFor(() => failures.includes(503), { what: 'a 503 to SUBSCRIBE' });
+    const restarted = r.agent.restart({ downMs: 300 }); // connections refused meanwhile
+    await waitFor(() => failures.includes(undefined), { what: 'a refused connection' });
+    assert.ok(['disconnected', 'subscribing'].includes(r.driver.connectionState), r.driver.connectionState);
+    r.agent.clearFaults();
+    await restarted;
+    await waitFor(() => r.executor.names().includes('registered'), { what: 'registered after the agent came back' });
+    assert.ok(!r.executor.names().includes('shutdown'));
   });
 
   it('rejects TASK_STAGING and a status without a task id before anything is sent', async () => {

@@ -32,16 +32,20 @@ class ScriptedStream implements EventStream {
   close(): void {}
 }
 
-/** Answers each SUBSCRIBE as scripted: a stream, or never (until its signal aborts it). */
+/**
+ * Answers each SUBSCRIBE as scripted: a stream; `hang`: connected, never answered; `pending`:
+ * the connection itself never comes up (both until the signal aborts them).
+ */
 class ScriptedTransport implements AgentTransport {
   readonly subscribes: Array<{ signal: AbortSignal | undefined }> = [];
   readonly streams: ScriptedStream[] = [];
-  constructor(private readonly script: Array<'stream' | 'hang'>) {}
+  constructor(private readonly script: Array<'stream' | 'hang' | 'pending'>) {}
 
-  subscribe(_body: Uint8Array, _contentType: string, signal?: AbortSignal): Promise<SubscribeResult> {
+  subscribe(_body: Uint8Array, _contentType: string, signal?: AbortSignal, onConnect?: () => void): Promise<SubscribeResult> {
     this.subscribes.push({ signal });
     const step = this.script.shift() ?? 'stream';
-    if (step === 'hang') {
+    if (step === 'hang' || step === 'pending') {
+      if (step === 'hang') onConnect?.();
       return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted'))));
     }
     const stream = new ScriptedStream();
@@ -58,39 +62,56 @@ class ScriptedTransport implements AgentTransport {
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-describe('driver: SUBSCRIBE retries', () => {
-  it('a backoff attempt abandons a SUBSCRIBE only once it has stalled for 2 s', async () => {
+function checkpointingDriver(transport: AgentTransport, clock: FakeClock, executor: RecordingExecutor): MesosExecutorDriver {
+  const env = buildExecutorEnvironment({
+    frameworkId: 'f',
+    executorId: 'e',
+    agentId: 'a',
+    agentAddress: '127.0.0.1:5051',
+    directory: '/tmp',
+    checkpoint: true,
+    recoveryTimeoutMs: 60_000,
+    subscriptionBackoffMaxMs: 100,
+  });
+  return new MesosExecutorDriver(executor, { env, transport, timers: clock, random: () => 0.5 });
+}
+
+describe('driver: one SUBSCRIBE at a time', () => {
+  it('a SUBSCRIBE whose connection is up is never abandoned, however slow the agent', async () => {
     const clock = new FakeClock();
-    const transport = new ScriptedTransport(['stream', 'hang', 'stream']);
+    const transport = new ScriptedTransport(['stream', 'hang']);
     const executor = new RecordingExecutor();
-    const env = buildExecutorEnvironment({
-      frameworkId: 'f',
-      executorId: 'e',
-      agentId: 'a',
-      agentAddress: '127.0.0.1:5051',
-      directory: '/tmp',
-      checkpoint: true,
-      recoveryTimeoutMs: 60_000,
-      subscriptionBackoffMaxMs: 100,
-    });
-    const driver = new MesosExecutorDriver(executor, { env, transport, timers: clock, random: () => 0.5 });
+    const driver = checkpointingDriver(transport, clock, executor);
     await driver.start();
     await settle();
     assert.deepEqual(executor.names(), ['registered']);
 
     transport.streams[0]!.handlers!.onEnd(); // the agent went away
-    clock.tick(0); // the immediate reconnection attempt: this SUBSCRIBE never gets an answer
+    clock.tick(0); // the immediate reconnection attempt: connected, never answered
     await settle();
     assert.equal(transport.subscribes.length, 2);
-    // Attempts every 50 ms meanwhile leave the unanswered SUBSCRIBE alone for 2 s ...
-    for (let t = 0; t < 1950; t += 50) {
-      clock.tick(50);
-      await settle();
-    }
-    assert.equal(transport.subscribes.length, 2, 'not abandoned before it stalled');
+    // Backoff ticks every 50 ms for ten minutes leave it alone: one SUBSCRIBE outstanding.
+    for (let t = 0; t < 600_000; t += 50) clock.tick(50);
+    await settle();
+    assert.equal(transport.subscribes.length, 2, 'a second SUBSCRIBE was sent while one was outstanding');
     assert.equal(transport.subscribes[1]!.signal?.aborted, false);
-    // ... then the next one abandons it and subscribes again.
-    clock.tick(100);
+    assert.equal(driver.connectionState, 'subscribing');
+    assert.deepEqual(executor.names(), ['registered', 'disconnected']);
+    await driver.abort();
+  });
+
+  it('an attempt whose connection never came up is replaced by the next backoff attempt', async () => {
+    const clock = new FakeClock();
+    const transport = new ScriptedTransport(['stream', 'pending', 'stream']);
+    const executor = new RecordingExecutor();
+    const driver = checkpointingDriver(transport, clock, executor);
+    await driver.start();
+    await settle();
+    transport.streams[0]!.handlers!.onEnd();
+    clock.tick(0);
+    await settle();
+    assert.equal(transport.subscribes.length, 2);
+    clock.tick(50); // the next backoff attempt (random 0.5 × 100 ms)
     await settle();
     assert.equal(transport.subscribes[1]!.signal?.aborted, true);
     assert.equal(transport.subscribes.length, 3);

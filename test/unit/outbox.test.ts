@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { Outbox, uuidKey } from '../../src/driver/outbox.js';
+import { Outbox, uuidKey, type OutboxEntry } from '../../src/driver/outbox.js';
 import { MesosExecutorError } from '../../src/errors.js';
 import type { TaskState, TaskStatus } from '../../src/proto/types.js';
 
@@ -16,27 +16,67 @@ function withBody(s: TaskStatus & { uuid: Uint8Array }): [TaskStatus & { uuid: U
   return [s, new Uint8Array(s.data?.byteLength ?? 1)];
 }
 
+/** An outbox opened on a recorder of what it sends. */
+function opened(box: Outbox): OutboxEntry[] {
+  const sent: OutboxEntry[] = [];
+  box.open((entry) => sent.push(entry));
+  return sent;
+}
+
 describe('Outbox', () => {
   it('lets only the oldest unaccepted update of a task be in flight', () => {
     const box = new Outbox(limits);
     const a1 = box.record(...withBody(status('a', 'TASK_STARTING')));
     const a2 = box.record(...withBody(status('a', 'TASK_RUNNING')));
     const b1 = box.record(...withBody(status('b', 'TASK_STARTING')));
-    assert.deepEqual(box.takeSendable(), [a1, b1]);
-    assert.deepEqual(box.takeSendable(), [], 'heads already in flight');
-    assert.equal(box.takeSendableFor('a'), undefined);
+    const sent = opened(box);
+    assert.deepEqual(sent, [a1, b1]);
+    box.flush();
+    assert.deepEqual(sent, [a1, b1], 'heads already in flight');
     box.markAccepted(a1);
-    assert.equal(box.takeSendableFor('a'), a2);
+    assert.deepEqual(sent, [a1, b1, a2], 'the next update of a goes once a1 is accepted');
     assert.equal(a2.phase, 'sending');
+  });
+
+  it('sends nothing while paused; a recorded update goes at once while open', () => {
+    const box = new Outbox(limits);
+    const sent = opened(box);
+    const a1 = box.record(...withBody(status('a', 'TASK_STARTING')));
+    assert.deepEqual(sent, [a1]);
+    box.pause();
+    const b1 = box.record(...withBody(status('b', 'TASK_STARTING')));
+    box.flush();
+    assert.deepEqual(sent, [a1]);
+    box.open((entry) => sent.push(entry));
+    assert.deepEqual(sent, [a1, b1]);
   });
 
   it('puts a failed send back at the head of its task, ahead of later updates', () => {
     const box = new Outbox(limits);
     const a1 = box.record(...withBody(status('a', 'TASK_STARTING')));
     box.record(...withBody(status('a', 'TASK_FINISHED')));
-    assert.equal(box.takeSendableFor('a'), a1);
+    const sent = opened(box);
+    assert.deepEqual(sent, [a1]);
     box.markUnsent(a1);
-    assert.equal(box.takeSendableFor('a'), a1, 'the same update is retried first');
+    assert.deepEqual(sent, [a1], 'not resent before the retry delay');
+    box.flush();
+    assert.deepEqual(sent, [a1, a1], 'the same update is retried first');
+  });
+
+  it('remove() forgets a refused update and lets the next one of its task go', () => {
+    const box = new Outbox(limits);
+    const a1 = box.record(...withBody(status('a', 'TASK_RUNNING', new Uint8Array(10))));
+    const a2 = box.record(...withBody(status('a', 'TASK_FINISHED')));
+    const sent = opened(box);
+    assert.equal(box.hasLaterUnsent(a1), true);
+    assert.equal(box.hasLaterUnsent(a2), true);
+    box.remove(a1);
+    assert.deepEqual(sent, [a1, a2]);
+    assert.equal(box.size, 1);
+    assert.equal(box.bytes, 1);
+    assert.equal(box.hasLaterUnsent(a2), false);
+    box.remove(a1); // twice changes nothing
+    assert.equal(box.size, 1);
   });
 
   it('carries every update in creation order and every unacknowledged task in a SUBSCRIBE', () => {
@@ -49,7 +89,7 @@ describe('Outbox', () => {
     assert.deepEqual(snap.tasks.map((t) => t.task_id.value), ['a', 'b']);
     box.acceptCarried(snap.entries);
     assert.ok(u.every((e) => e.phase === 'accepted'));
-    assert.deepEqual(box.takeSendable(), [], 'carried updates are not sent again');
+    assert.deepEqual(opened(box), [], 'carried updates are not sent again');
   });
 
   it('an update recorded after the snapshot is still sent after SUBSCRIBED', () => {
@@ -59,7 +99,7 @@ describe('Outbox', () => {
     const later = box.record(...withBody(status('a', 'TASK_FINISHED')));
     box.acceptCarried(snap.entries);
     assert.equal(first.phase, 'accepted');
-    assert.deepEqual(box.takeSendable(), [later]);
+    assert.deepEqual(opened(box), [later]);
   });
 
   it('ACKNOWLEDGED removes the update and the task; an unknown uuid is ignored', () => {
@@ -79,9 +119,10 @@ describe('Outbox', () => {
     const box = new Outbox(limits);
     const a1 = box.record(...withBody(status('a', 'TASK_RUNNING')));
     const a2 = box.record(...withBody(status('a', 'TASK_FINISHED')));
-    box.takeSendableFor('a');
+    const sent = opened(box);
+    assert.deepEqual(sent, [a1]);
     box.acknowledge('a', a1.update.status.uuid!);
-    assert.equal(box.takeSendableFor('a'), a2);
+    assert.deepEqual(sent, [a1, a2]);
     box.markUnsent(a1); // the late failure of the acknowledged call changes nothing
     assert.equal(box.size, 1);
   });
