@@ -15,7 +15,7 @@ export const ERROR_CODES = {
   MPE_ENCODE: 'A message could not be encoded (for example a required field is missing).',
   MPE_UNSUPPORTED_CONTENT_TYPE: 'A content type other than application/json or application/x-protobuf was requested.',
   MPE_INVALID_STATUS_UPDATE: 'A status update was rejected before sending (for example TASK_STAGING or no task_id).',
-  MPE_HTTP_STATUS: 'The agent answered a call with an unexpected HTTP status.',
+  MPE_HTTP_STATUS: 'The agent refused a call with a status a retry does not change (carried by the callRefused event).',
   MPE_CONNECTION: 'The connection to the agent failed or was closed.',
   MPE_OUTBOX_FULL: 'Too many status updates are waiting for acknowledgement.',
   MPE_EXECUTOR_PROCESS: 'The executor process launched by the local agent failed.',

@@ -73,7 +73,7 @@ export interface ConnectionHost {
   /** SUBSCRIBE sent (first, retry, or reconnection). */
   onSubscribing(info: { attempt: number; carriedUpdates: number; carriedTasks: number }): void;
   /** The agent answered a SUBSCRIBE without a stream, or the attempt failed to connect. */
-  onSubscribeFailed(info: { status: number | undefined; message: string; willRetry: boolean }): void;
+  onSubscribeFailed(info: { status: number | undefined; body: string; message: string; willRetry: boolean }): void;
   /**
    * SUBSCRIBED arrived on the current stream: the agent took the updates the SUBSCRIBE carried.
    * `reconnected` is true after an earlier subscription.
@@ -211,7 +211,7 @@ export class AgentConnection {
           const message = errorMessage(error);
           // Reached: its connection was up, or the agent answered the SUBSCRIBE before it
           // (upstream would still hold that connection, and now have lost it).
-          this.#host.onSubscribeFailed({ status: undefined, message, willRetry: this.#wouldReconnect(state.reached) });
+          this.#host.onSubscribeFailed({ status: undefined, body: '', message, willRetry: this.#wouldReconnect(state.reached) });
           this.#lose('subscribe-failed', `SUBSCRIBE failed: ${message}`, state.reached);
         },
       );
@@ -228,7 +228,7 @@ export class AgentConnection {
     const message = `agent answered ${status}${body === '' ? '' : ` (${body})`} to SUBSCRIBE`;
     if (transient) this.#options.logger.warn({ status, body }, 'SUBSCRIBE not served yet; retrying');
     else this.#options.logger.error({ status, body }, 'SUBSCRIBE refused; retrying, as upstream executors do');
-    this.#host.onSubscribeFailed({ status, message, willRetry: this.#reconnect });
+    this.#host.onSubscribeFailed({ status, body, message, willRetry: this.#reconnect });
     if (!this.#reconnect) return this.#enterClosed();
     const timer = this.#options.clock.setTimeout(() => {
       if (this.#state.kind === 'refused' && this.#state.timer === timer) this.#subscribe(true);

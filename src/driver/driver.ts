@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
-import { MesosExecutorError } from '../errors.js';
+import { HttpStatusError, MesosExecutorError } from '../errors.js';
 import { Status, type Executor, type ExecutorDriver, type StatusUpdateInput } from '../executor.js';
 import { silentLogger, type Logger } from '../log.js';
 import { codecFor, type Codec } from '../protocol/codec.js';
+import { truncateUtf8, wellFormed } from '../protocol/utf8.js';
 import { missingRequiredFields } from '../proto/schema.js';
 import {
   TASK_STATES,
@@ -28,8 +29,8 @@ export type { MesosExecutorDriverOptions } from './options.js';
 
 // setTimeout fires at once for longer delays; a longer wait is, in practice, forever.
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Characters of an agent's answer quoted in a log line or a replacement update's message. */
-const MAX_QUOTED_ANSWER = 200;
+/** Bytes of an agent's answer quoted in a log line or a replacement update's message. */
+const MAX_QUOTED_ANSWER_BYTES = 200;
 
 /**
  * The Mesos v1 executor driver: subscribes to the agent over HTTP, feeds events to an
@@ -107,9 +108,10 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
         onSubscribing: (info) => this.emit('subscribing', info),
         onSubscribeFailed: (info) => {
           if (info.status !== undefined && info.status !== 503 && info.status !== 404) {
-            this.emit('callRefused', { call: 'SUBSCRIBE', status: info.status, message: info.message });
+            const error = new HttpStatusError(info.status, info.body, info.message);
+            this.emit('callRefused', { call: 'SUBSCRIBE', status: info.status, message: info.message, error });
           }
-          this.emit('subscribeFailed', info);
+          this.emit('subscribeFailed', { status: info.status, message: info.message, willRetry: info.willRetry });
         },
         onSubscribed: (event, carried, reconnected) => this.#onSubscribed(event, carried, reconnected),
         onEvent: (event) => this.#onEvent(event),
@@ -331,7 +333,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
   #refused(call: 'UPDATE' | 'MESSAGE' | 'HEARTBEAT', status: number, body: string, taskId?: string): string {
     const message = `agent answered ${status}${body === '' ? '' : ` (${quote(body)})`} to ${call}`;
     this.#logger.error({ call, status, body: quote(body), taskId }, `${call} refused by the agent`);
-    this.emit('callRefused', { call, status, message });
+    this.emit('callRefused', { call, status, message, error: new HttpStatusError(status, quote(body), message) });
     return message;
   }
 
@@ -339,6 +341,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
 
   #onSubscribed(event: Event, carried: readonly OutboxEntry[], reconnected: boolean): void {
     const subscribed = event.subscribed!;
+    this.emit('eventReceived', { type: 'SUBSCRIBED' });
     // Re-read on every SUBSCRIBED: a framework may have changed its capabilities meanwhile.
     this.executorInfo = subscribed.executor_info;
     this.frameworkInfo = subscribed.framework_info;
@@ -639,6 +642,5 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
 
 /** An agent's answer as quoted in logs and messages: bounded, and well-formed for the wire. */
 function quote(body: string): string {
-  const text = body.length > MAX_QUOTED_ANSWER ? `${body.slice(0, MAX_QUOTED_ANSWER)}…` : body;
-  return text.toWellFormed();
+  return truncateUtf8(wellFormed(body), MAX_QUOTED_ANSWER_BYTES);
 }

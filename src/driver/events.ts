@@ -1,3 +1,4 @@
+import type { HttpStatusError } from '../errors.js';
 import type { Status } from '../executor.js';
 import type { AgentInfo, ContainerID, ExecutorInfo, FrameworkInfo, TaskState } from '../proto/types.js';
 
@@ -51,7 +52,7 @@ export interface DriverEvents {
    * and 404; a 400 to HEARTBEAT from an agent before 1.8 excepted). Not fatal: see the README's
    * fault table for what follows each call.
    */
-  callRefused: (info: { call: RefusableCall; status: number; message: string }) => void;
+  callRefused: (info: { call: RefusableCall; status: number; message: string; error: HttpStatusError }) => void;
   /**
    * The agent refused an UPDATE for good: it was dropped from the outbox and, when `replaced`,
    * a minimal update of the same state was recorded in its place.

@@ -7,9 +7,10 @@ import type { DriverEvents } from '../driver/events.js';
 import { binding, type MetricsBinding } from './binding.js';
 import { ACK_LATENCY_SECONDS_BUCKETS, CALLBACK_SECONDS_BUCKETS } from './buckets.js';
 import { CounterFamily, HistogramFamily } from './families.js';
-import { CALLBACK_NAMES, EVENT_TYPES, STATUS_UPDATE_STATES } from './labels.js';
+import { CALLBACK_NAMES, EVENT_TYPES, REFUSABLE_CALLS, STATUS_UPDATE_STATES } from './labels.js';
 import {
   CALLBACK_DURATION_SECONDS,
+  CALLS_REFUSED_TOTAL,
   CONNECTED,
   DISCONNECTIONS_TOTAL,
   EVENTS_RECEIVED_TOTAL,
@@ -26,6 +27,7 @@ export const DRIVER_METRIC_NAMES: readonly string[] = Object.freeze([
   UPDATE_ACK_LATENCY_SECONDS,
   SUBSCRIPTIONS_TOTAL,
   DISCONNECTIONS_TOTAL,
+  CALLS_REFUSED_TOTAL,
   CONNECTED,
   EVENTS_RECEIVED_TOTAL,
   CALLBACK_DURATION_SECONDS,
@@ -75,6 +77,11 @@ export function registerDriverMetrics(registry: Registry, driver: DriverMetricsS
     help: 'SUBSCRIBED events: the first subscription and every resubscription after a disconnection.',
   });
   const disconnections = new CounterFamily(registry, { name: DISCONNECTIONS_TOTAL, help: 'Connections to the agent lost.' });
+  const refused = new CounterFamily(registry, {
+    name: CALLS_REFUSED_TOTAL,
+    help: 'Calls the agent refused with a status a retry does not change (not 503/404), by call. Never fatal: see the fault table.',
+    label: { name: 'call', values: REFUSABLE_CALLS },
+  });
   new Gauge({
     name: CONNECTED,
     help: '1 while subscribed to the agent, else 0.',
@@ -108,6 +115,7 @@ export function registerDriverMetrics(registry: Registry, driver: DriverMetricsS
   on('updateAcknowledged', (info) => ackLatency.observe(0, info.latencyMs / 1000));
   on('subscribed', () => subscriptions.inc());
   on('disconnected', () => disconnections.inc());
+  on('callRefused', (info) => refused.incLabel(info.call));
   on('eventReceived', (info) => {
     if (!events.incLabel(info.type)) events.inc(unknownEvent);
   });

@@ -2,6 +2,7 @@
 // (a series at 0 exists before the first event, so rate() and absent() behave), and a value
 // outside its set is never turned into a series: labels stay bounded whatever the agent or a
 // task payload says. The Record types make the compiler check that each set is complete.
+import type { RefusableCall } from '../driver/events.js';
 import type { Executor } from '../executor.js';
 import type { WorkerLoss } from '../pool/faults.js';
 import type { EventType, TaskState } from '../proto/types.js';
@@ -54,3 +55,6 @@ export const CALLBACK_NAMES = keys<keyof Executor>({
 
 /** Why a worker thread was replaced (see src/pool/faults.ts). */
 export const WORKER_LOSS_REASONS = keys<WorkerLoss>({ crash: true, oom: true, exit: true, kill: true });
+
+/** The calls an agent may refuse (`mesos_executor_calls_refused_total{call}`). */
+export const REFUSABLE_CALLS = keys<RefusableCall>({ SUBSCRIBE: true, UPDATE: true, MESSAGE: true, HEARTBEAT: true });

@@ -36,6 +36,8 @@ export const UPDATE_ACK_LATENCY_SECONDS = 'mesos_executor_update_ack_latency_sec
 export const SUBSCRIPTIONS_TOTAL = 'mesos_executor_subscriptions_total';
 /** Counter: connections to the agent lost. */
 export const DISCONNECTIONS_TOTAL = 'mesos_executor_disconnections_total';
+/** Counter{call}: calls the agent refused with a status a retry does not change. */
+export const CALLS_REFUSED_TOTAL = 'mesos_executor_calls_refused_total';
 /** Gauge: 1 while subscribed to the agent, else 0. */
 export const CONNECTED = 'mesos_executor_connected';
 /** Counter{type}: events decoded from the agent's stream. */
@@ -66,6 +68,7 @@ export const EXECUTOR_METRIC_NAMES: readonly string[] = Object.freeze([
   UPDATE_ACK_LATENCY_SECONDS,
   SUBSCRIPTIONS_TOTAL,
   DISCONNECTIONS_TOTAL,
+  CALLS_REFUSED_TOTAL,
   CONNECTED,
   EVENTS_RECEIVED_TOTAL,
   CALLBACK_DURATION_SECONDS,

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { EventEmitter } from 'eventemitter3';
 import { Registry } from 'prom-client';
 import type { DriverEvents } from '../../src/driver/events.js';
+import { HttpStatusError } from '../../src/errors.js';
 import { DRIVER_METRIC_NAMES, registerDriverMetrics } from '../../src/metrics/driver-metrics.js';
 import { parseExposition, sampleSum } from '../../src/metrics/exposition.js';
 import * as N from '../../src/metrics/names.js';
@@ -82,6 +83,20 @@ describe('driver metrics', () => {
     get = await read(registry);
     assert.equal(get(N.SUBSCRIPTIONS_TOTAL), 2);
     assert.equal(get(N.CONNECTED), 1);
+  });
+
+  it('calls_refused_total counts refusals by call', async () => {
+    const { registry, driver } = rig();
+    const refused = (call: 'UPDATE' | 'SUBSCRIBE', status: number): void => {
+      driver.emit('callRefused', { call, status, message: 'no', error: new HttpStatusError(status, '', 'no') });
+    };
+    refused('UPDATE', 400);
+    refused('UPDATE', 413);
+    refused('SUBSCRIBE', 401);
+    const get = await read(registry);
+    assert.equal(get(N.CALLS_REFUSED_TOTAL, { call: 'UPDATE' }), 2);
+    assert.equal(get(N.CALLS_REFUSED_TOTAL, { call: 'SUBSCRIBE' }), 1);
+    assert.equal(get(N.CALLS_REFUSED_TOTAL, { call: 'MESSAGE' }), 0);
   });
 
   it('unacknowledged_updates reads the driver at scrape time', async () => {
