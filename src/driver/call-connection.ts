@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { MesosExecutorError } from '../errors.js';
+import { ResponseParser, type HttpAnswer } from './http-response-parser.js';
 import { connectTls, type TlsOptions } from './tls.js';
 
 /**
@@ -40,12 +41,6 @@ interface Pending {
   sentAt: number;
 }
 
-const CRLF = Buffer.from('\r\n');
-const HEADER_END = Buffer.from('\r\n\r\n');
-/** Longest response head accepted: an agent's are a few hundred bytes. */
-const MAX_HEAD_BYTES = 64 * 1024;
-/** Longest response body kept: answers are empty or a line of error text. */
-const MAX_BODY_BYTES = 1024 * 1024;
 
 export class CallConnection {
   private readonly options: CallConnectionOptions;
@@ -57,7 +52,6 @@ export class CallConnection {
   /** Not written yet (pipelining limit, or the socket still connecting), from `waitingHead` on. */
   private waiting: Pending[] = [];
   private waitingHead = 0;
-  private buffer: Buffer = Buffer.alloc(0);
   private parser = new ResponseParser();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -124,7 +118,6 @@ export class CallConnection {
     socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     this.socket = socket;
     this.connected = false;
-    this.buffer = Buffer.alloc(0);
     this.parser = new ResponseParser();
     return socket;
   }
@@ -179,17 +172,14 @@ export class CallConnection {
 
   private onData(socket: Socket, chunk: Buffer): void {
     if (socket !== this.socket) return;
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    for (;;) {
-      let parsed: ParsedResponse | undefined;
-      try {
-        parsed = this.parser.next(this.buffer);
-      } catch (error) {
-        this.onSocketGone(socket, (error as Error).message, error);
-        return;
-      }
-      if (parsed === undefined) return;
-      this.buffer = this.buffer.subarray(parsed.consumed);
+    let answers: HttpAnswer[];
+    try {
+      answers = this.parser.push(chunk);
+    } catch (error) {
+      this.onSocketGone(socket, (error as Error).message, error);
+      return;
+    }
+    for (const answer of answers) {
       const pending = this.inFlight.shift();
       if (pending === undefined) {
         this.onSocketGone(socket, 'an answer came for no call');
@@ -200,13 +190,13 @@ export class CallConnection {
         this.timer = undefined;
       }
       this.armTimer();
-      pending.resolve({ status: parsed.status, body: parsed.body });
-      if (parsed.close) {
+      pending.resolve({ status: answer.status, body: answer.body });
+      if (answer.close) {
         this.onSocketGone(socket, 'the agent closed the call connection');
         return;
       }
-      this.pump();
     }
+    if (answers.length > 0) this.pump();
   }
 
   private onSocketGone(socket: Socket | undefined, reason: string, cause?: unknown): void {
@@ -239,105 +229,5 @@ export class CallConnection {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     for (const pending of all) pending.reject(error);
-  }
-}
-
-interface ParsedResponse {
-  readonly status: number;
-  readonly body: string;
-  /** The server will close the connection after this response. */
-  readonly close: boolean;
-  /** Bytes of the buffer this response took. */
-  readonly consumed: number;
-}
-
-/**
- * Parses one HTTP/1.1 response at a time from the front of a buffer: the status line, the
- * headers it needs (Content-Length, Transfer-Encoding, Connection), and a body framed by
- * Content-Length or chunked encoding. Anything else malformed throws: the connection is then
- * dropped, which is always safe here.
- */
-export class ResponseParser {
-  next(buffer: Buffer): ParsedResponse | undefined {
-    const headEnd = buffer.indexOf(HEADER_END);
-    if (headEnd === -1) {
-      if (buffer.length > MAX_HEAD_BYTES) throw new Error('response head too long');
-      return undefined;
-    }
-    const head = buffer.toString('latin1', 0, headEnd);
-    const lines = head.split('\r\n');
-    const match = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(lines[0] ?? '');
-    if (match === null) throw new Error(`malformed status line: ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`);
-    const status = Number(match[1]);
-    let contentLength: number | undefined;
-    let chunked = false;
-    let close = false;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new Error('malformed response header');
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      if (name === 'content-length') {
-        if (!/^\d+$/.test(value)) throw new Error('malformed Content-Length');
-        contentLength = Number(value);
-      } else if (name === 'transfer-encoding') {
-        chunked = value.toLowerCase().split(',').some((v) => v.trim() === 'chunked');
-      } else if (name === 'connection') {
-        close = value.toLowerCase().split(',').some((v) => v.trim() === 'close');
-      }
-    }
-    const bodyStart = headEnd + HEADER_END.length;
-    if (status < 200 || status === 204 || status === 304) {
-      // No body; an informational 1xx answer is followed by the real one.
-      if (status < 200) {
-        const final = this.next(buffer.subarray(bodyStart));
-        return final === undefined ? undefined : { ...final, consumed: bodyStart + final.consumed };
-      }
-      return { status, body: '', close, consumed: bodyStart };
-    }
-    if (chunked) {
-      const decoded = decodeChunked(buffer, bodyStart);
-      if (decoded === undefined) return undefined;
-      return { status, body: decoded.body, close, consumed: decoded.end };
-    }
-    if (contentLength === undefined) {
-      // No framing: the body runs to the end of the connection. Agents never answer so; treat
-      // it as an empty body and drop the connection after it.
-      return { status, body: '', close: true, consumed: bodyStart };
-    }
-    if (contentLength > MAX_BODY_BYTES) throw new Error(`response body of ${contentLength} bytes is too large`);
-    if (buffer.length < bodyStart + contentLength) return undefined;
-    return { status, body: buffer.toString('utf8', bodyStart, bodyStart + contentLength), close, consumed: bodyStart + contentLength };
-  }
-}
-
-function decodeChunked(buffer: Buffer, start: number): { body: string; end: number } | undefined {
-  const parts: Buffer[] = [];
-  let at = start;
-  let size = 0;
-  for (;;) {
-    const lineEnd = buffer.indexOf(CRLF, at);
-    if (lineEnd === -1) return undefined;
-    const sizeText = buffer.toString('latin1', at, lineEnd).split(';')[0]!.trim();
-    if (!/^[0-9a-fA-F]+$/.test(sizeText)) throw new Error('malformed chunk size');
-    const chunkSize = parseInt(sizeText, 16);
-    size += chunkSize;
-    if (size > MAX_BODY_BYTES) throw new Error('chunked response body is too large');
-    at = lineEnd + 2;
-    if (chunkSize === 0) {
-      // Trailers (none expected) end with an empty line.
-      const trailerEnd = buffer.indexOf(CRLF, at);
-      if (trailerEnd === -1) return undefined;
-      if (trailerEnd !== at) {
-        const end = buffer.indexOf(HEADER_END, at);
-        if (end === -1) return undefined;
-        return { body: Buffer.concat(parts).toString('utf8'), end: end + 4 };
-      }
-      return { body: Buffer.concat(parts).toString('utf8'), end: at + 2 };
-    }
-    if (buffer.length < at + chunkSize + 2) return undefined;
-    parts.push(buffer.subarray(at, at + chunkSize));
-    at += chunkSize + 2;
   }
 }

@@ -3,7 +3,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { CallConnection, ResponseParser } from '../../src/driver/call-connection.js';
+import { CallConnection } from '../../src/driver/call-connection.js';
 import { createTlsOptions } from '../../src/driver/tls.js';
 import { TestCertificates } from '../helpers/certificates.js';
 
@@ -29,36 +29,6 @@ function connection(port: number, options: Partial<ConstructorParameters<typeof 
     ...options,
   });
 }
-
-describe('ResponseParser', () => {
-  const parser = new ResponseParser();
-
-  it('waits for a whole head and body, then reports what it consumed', () => {
-    const full = Buffer.from('HTTP/1.1 400 Bad Request\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\noops!HTTP/1.1 202');
-    for (let cut = 0; cut < full.indexOf('oops!') + 5; cut++) assert.equal(parser.next(full.subarray(0, cut)), undefined, `cut ${cut}`);
-    const parsed = parser.next(full)!;
-    assert.equal(parsed.status, 400);
-    assert.equal(parsed.body, 'oops!');
-    assert.equal(full.subarray(parsed.consumed).toString(), 'HTTP/1.1 202');
-  });
-
-  it('reads chunked bodies, Connection: close, and skips a 100 Continue', () => {
-    const chunked = parser.next(Buffer.from('HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n'))!;
-    assert.deepEqual([chunked.status, chunked.body], [503, 'hello world']);
-    const closing = parser.next(Buffer.from('HTTP/1.0 202 Accepted\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'))!;
-    assert.equal(closing.close, true);
-    const continued = Buffer.from('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n');
-    const after100 = parser.next(continued)!;
-    assert.equal(after100.status, 202);
-    assert.equal(after100.consumed, continued.length);
-  });
-
-  it('throws on garbage (the connection is then dropped)', () => {
-    assert.throws(() => parser.next(Buffer.from('SMTP ready\r\n\r\n')), /status line/);
-    assert.throws(() => parser.next(Buffer.from('HTTP/1.1 202 Accepted\r\nContent-Length: x\r\n\r\n')), /Content-Length/);
-    assert.throws(() => parser.next(Buffer.alloc(70_000, 0x41)), /too long/);
-  });
-});
 
 describe('CallConnection', () => {
   it('pipelines calls on one socket and matches answers to calls in order', async () => {
