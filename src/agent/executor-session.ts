@@ -49,6 +49,16 @@ export function newCounters(): MutableCounters {
   };
 }
 
+/**
+ * Why the agent is ending an executor run, for the updates of its unfinished tasks
+ * (upstream `Executor::pendingTermination`, read by `sendExecutorTerminatedStatusUpdate`).
+ */
+export interface PendingTermination {
+  readonly state: TaskState;
+  readonly reason: TaskStatusReason;
+  readonly message: string;
+}
+
 /** What the session needs from the agent around it. */
 export interface SessionHost {
   readonly config: AgentConfig;
@@ -66,6 +76,9 @@ export class ExecutorSession {
   #known = true;
   /** Tasks of an executor the agent forgot: the master reconciles them once the agent is back. */
   #forgotten: string[] = [];
+  /** A process was launched for this run, or it subscribed: the agent has an executor to time out. */
+  #exists = false;
+  #pendingTermination: PendingTermination | undefined;
   #containerId: string;
   #everSubscribed = false;
   #restartedSinceSubscribe = false;
@@ -94,6 +107,11 @@ export class ExecutorSession {
 
   get containerId(): string {
     return this.#containerId;
+  }
+
+  /** This run was launched or has subscribed (a run that is only a queue of tasks is not timed out). */
+  get exists(): boolean {
+    return this.#exists;
   }
 
   /** Calls naming the framework get 400 "Framework cannot be found" while this is false. */
@@ -149,6 +167,7 @@ export class ExecutorSession {
     this.#restartedSinceSubscribe = false;
     this.#state = 'RUNNING';
     this.#everSubscribed = true;
+    this.#exists = true;
 
     this.#stream = stream;
     this.send({
@@ -390,14 +409,28 @@ export class ExecutorSession {
     if (this.#state !== 'TERMINATED') this.#state = 'TERMINATING';
   }
 
+  /** A process was launched for this run. */
+  markLaunched(): void {
+    this.#exists = true;
+  }
+
   /**
-   * The executor's process exited (Slave::executorTerminated): every task not terminal in the
-   * agent's view fails, the stream ends.
+   * The agent is destroying the executor's container (a registration or re-registration
+   * timeout): TERMINATING, and its unfinished tasks will be reported with `termination`.
+   */
+  terminate(termination: PendingTermination): void {
+    this.#state = 'TERMINATING';
+    this.#pendingTermination = termination;
+  }
+
+  /**
+   * The executor's process exited, or its container was destroyed (Slave::executorTerminated):
+   * every task not terminal in the agent's view gets the pending termination's state and reason
+   * (by default TASK_FAILED, REASON_EXECUTOR_TERMINATED), the stream ends.
    */
   terminated(): void {
-    for (const task of this.tasks.nonTerminal()) {
-      this.agentUpdate(task.taskId, 'TASK_FAILED', 'REASON_EXECUTOR_TERMINATED', 'Executor terminated');
-    }
+    const t = this.#pendingTermination ?? { state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_TERMINATED', message: 'Executor terminated' };
+    for (const task of this.tasks.nonTerminal()) this.agentUpdate(task.taskId, t.state, t.reason, t.message);
     this.#state = 'TERMINATED';
     this.closeStream('executor-exited', 'end');
   }
@@ -408,6 +441,8 @@ export class ExecutorSession {
     this.#containerId = randomUUID();
     this.#state = 'REGISTERING';
     this.#known = true;
+    this.#exists = false;
+    this.#pendingTermination = undefined;
     this.#everSubscribed = false;
     this.#restartedSinceSubscribe = false;
   }

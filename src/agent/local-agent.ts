@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { InvalidOptionError, MesosExecutorError } from '../errors.js';
 import { jsonCodec, protobufCodec, type Codec, type ContentType } from '../protocol/codec.js';
-import { buildExecutorEnvironment, formatHostPort } from '../protocol/environment.js';
+import { formatHostPort } from '../protocol/environment.js';
 import type { KillPolicy, TaskGroupInfo, TaskInfo } from '../proto/types.js';
 import type { AgentTaskRecord } from './agent-task-table.js';
 import type { AgentCounters, AgentPhase, CallRecord, ExecutorState, LocalAgentEvents } from './events.js';
-import { Containerizer } from './containerizer.js';
 import { ExecutorEndpoint } from './executor-endpoint.js';
 import type { ExecutorExit, ExecutorHandle, LaunchExecutorOptions } from './executor-process.js';
+import { ExecutorRuns, executorEnvironment } from './executor-runs.js';
 import { ExecutorSession, newCounters, type GarbageKind, type MutableCounters, type TaskInput } from './executor-session.js';
 import { StatusFaults, type RespondStatusOptions } from './faults.js';
 import type { EndpointContext } from './http-handler.js';
@@ -29,7 +29,11 @@ export interface RestartOptions {
   downMs?: number;
   /** Then time answering 503 to every request (containerizer recovery). Default 0. */
   recoverMs?: number;
-  /** Then time in RECOVERING: SUBSCRIBE served, UPDATE/MESSAGE get 503 (the re-registration window). Default 0. */
+  /**
+   * With checkpointing, then the re-registration window (RECOVERING): SUBSCRIBE and HEARTBEAT
+   * served, other calls 503; an executor that has not subscribed again by its end is killed.
+   * Default `executorReregistrationTimeoutMs` (2 s). Ignored without checkpointing (no window).
+   */
   reregisterMs?: number;
 }
 
@@ -48,8 +52,8 @@ export interface RestartOptions {
  * ```
  *
  * Deliberate differences from a real agent: authentication tokens are opaque strings mapped to
- * claims rather than JWTs; the executor inherits our PATH; there is no registration or
- * re-registration timeout, no domain socket, no gzip of error bodies.
+ * claims rather than JWTs; the executor inherits our PATH; a restart is a crash (no SHUTDOWN to
+ * non-checkpointing executors first); no gzip of error bodies.
  */
 export class LocalAgent extends EventEmitter<LocalAgentEvents> {
   /** The resolved, frozen configuration. */
@@ -58,7 +62,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
   readonly #http: AgentHttpServer;
   readonly #session: ExecutorSession;
   readonly #endpoint: ExecutorEndpoint;
-  readonly #containerizer: Containerizer;
+  readonly #runs: ExecutorRuns;
   #socketDir: string | undefined;
   #port = 0;
   #phase: AgentPhase = 'stopped';
@@ -91,7 +95,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
       onRequest: () => this.#counters.requests++,
       onCall: (req, res, path, body) => this.#endpoint.handle(req, res, path, body),
     });
-    this.#containerizer = new Containerizer((exit) => this.#onExecutorExit(exit));
+    this.#runs = new ExecutorRuns(config, this.#session, (exit) => this.emit('executorExited', exit));
   }
 
   /** One context object for every request: getters read the live state, nothing is allocated per call. */
@@ -162,7 +166,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
     }
     this.#sleeps.clear();
     this.#session.stop();
-    await this.#containerizer.destroyAll();
+    await this.#runs.stop();
     await this.#http.close();
     if (this.#socketDir !== undefined) {
       await rm(this.#socketDir, { recursive: true, force: true });
@@ -255,7 +259,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
 
   /** The executor process launched last (undefined: none). */
   get executorProcess(): ExecutorHandle | undefined {
-    return this.#containerizer.current;
+    return this.#runs.current;
   }
 
   /**
@@ -290,28 +294,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
    */
   executorEnvironment(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
     this.#requireStarted('executorEnvironment');
-    const c = this.config;
-    const env = buildExecutorEnvironment({
-      frameworkId: c.frameworkId,
-      executorId: c.executorId,
-      agentId: c.agentId,
-      agentAddress: this.endpoint,
-      pidId: c.pidId,
-      directory: this.#sandbox!,
-      checkpoint: c.frameworkInfo.checkpoint === true,
-      shutdownGracePeriodMs: c.shutdownGracePeriodMs,
-      recoveryTimeoutMs: c.recoveryTimeoutMs,
-      subscriptionBackoffMaxMs: c.subscriptionBackoffMaxMs,
-      ...(c.authToken !== undefined ? { authenticationToken: c.authToken } : {}),
-      ...(this.domainSocketPath !== undefined ? { domainSocket: this.domainSocketPath } : {}),
-      extraVariables: c.extraEnvironment,
-    });
-    for (const variable of c.executorInfo.command?.environment?.variables ?? []) {
-      if (variable.value !== undefined && (variable.type === undefined || variable.type === 'VALUE')) {
-        env[variable.name] = variable.value;
-      }
-    }
-    return Object.assign(env, extra);
+    return executorEnvironment(this.config, { endpoint: this.endpoint, sandbox: this.#sandbox!, domainSocket: this.domainSocketPath }, extra);
   }
 
   /**
@@ -320,19 +303,11 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
    * not given so that `node` and `/bin/sh` resolve as they do for us (upstream sets a host
    * default PATH instead). Runs in the sandbox, in its own process group. A new launch after
    * the previous executor exited starts a new executor run (new container id, REGISTERING).
+   * Unless it subscribes within `executorRegistrationTimeoutMs` it is killed (see the option).
    */
   async launchExecutor(options: LaunchExecutorOptions): Promise<ExecutorHandle> {
     this.#requireStarted('launchExecutor');
-    this.#containerizer.checkLaunch(options);
-    this.#session.newRunIfEnded();
-    const env = { ...this.executorEnvironment(), ...(options.env ?? {}) };
-    if (env['PATH'] === undefined && process.env['PATH'] !== undefined) env['PATH'] = process.env['PATH'];
-    return this.#containerizer.launch(options, env, this.#sandbox!);
-  }
-
-  #onExecutorExit(exit: ExecutorExit): void {
-    this.#session.terminated();
-    this.emit('executorExited', exit);
+    return this.#runs.launch(options, () => this.executorEnvironment(), this.#sandbox!);
   }
 
   // ---- driving the executor ----
@@ -379,7 +354,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
   async shutdownExecutor(): Promise<ExecutorExit | undefined> {
     this.#session.send({ type: 'SHUTDOWN' });
     this.#session.markTerminating();
-    return this.#containerizer.destroyAfter(this.config.shutdownGracePeriodMs);
+    return this.#runs.destroyAfter(this.config.shutdownGracePeriodMs);
   }
 
   // ---- faults ----
@@ -410,7 +385,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
     if (this.#restarting) throw new MesosExecutorError('MPE_INVALID_OPTION', 'LocalAgent.restart(): a restart is already in progress');
     const downMs = checkMs(options.downMs, 'downMs');
     const recoverMs = checkMs(options.recoverMs, 'recoverMs');
-    const reregisterMs = checkMs(options.reregisterMs, 'reregisterMs');
+    const reregisterMs = options.reregisterMs === undefined ? this.config.executorReregistrationTimeoutMs : checkMs(options.reregisterMs, 'reregisterMs');
     const checkpoint = this.config.checkpoint;
     this.#restarting = true;
     try {
@@ -430,10 +405,12 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
       if (this.#isStopped()) return;
       if (checkpoint) {
         this.#setPhase('recovering');
+        // The whole window, even once the executor is back (MESOS-7539).
         await this.#sleep(reregisterMs);
         if (this.#isStopped()) return;
+        this.#runs.reregistrationTimedOut(reregisterMs);
       } else {
-        this.#containerizer.destroyOrphan();
+        this.#runs.destroyOrphan();
       }
       this.#setPhase('running');
       this.#session.reconcileForgotten();

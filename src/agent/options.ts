@@ -56,6 +56,19 @@ export interface LocalAgentOptions {
   /** HEARTBEAT event interval; the first comes one interval after SUBSCRIBED. Default 30 minutes, as upstream. */
   heartbeatIntervalMs?: number;
   /**
+   * `--executor_registration_timeout`: an executor launched by {@link LocalAgent.launchExecutor}
+   * that has not subscribed within this is killed, and its tasks become TASK_FAILED
+   * (REASON_EXECUTOR_REGISTRATION_TIMEOUT). Default 1 minute, as upstream.
+   */
+  executorRegistrationTimeoutMs?: number;
+  /**
+   * `--executor_reregistration_timeout`: after a restart with checkpointing, the re-registration
+   * window, in which SUBSCRIBE is served and other calls get 503; an executor that has not
+   * subscribed again by its end is killed, and its tasks become TASK_LOST (TASK_GONE if
+   * partition-aware) with REASON_EXECUTOR_REREGISTRATION_TIMEOUT. Default 2 s; at most 15 s, as upstream.
+   */
+  executorReregistrationTimeoutMs?: number;
+  /**
    * Turns on executor authentication: every request must carry `Authorization: Bearer <token>`.
    * The token is opaque (upstream uses a JWT, which executors never look into): it stands for the
    * claims of the current executor run (fid, eid, cid) and is written to
@@ -111,6 +124,8 @@ export interface AgentConfig {
   readonly containerId: string;
   readonly contentTypes: readonly ContentType[];
   readonly heartbeatIntervalMs: number;
+  readonly executorRegistrationTimeoutMs: number;
+  readonly executorReregistrationTimeoutMs: number;
   readonly authToken: string | undefined;
   readonly extraAuthTokens: Readonly<Record<string, ExecutorClaims>>;
   readonly recoveryTimeoutMs: number;
@@ -128,6 +143,8 @@ export interface AgentConfig {
 const ALL_CONTENT_TYPES: readonly ContentType[] = ['application/json', 'application/x-protobuf'];
 // setTimeout's limit; a longer heartbeat interval would fire at once.
 const MAX_TIMER_MS = 2 ** 31 - 1;
+// MAX_EXECUTOR_REREGISTRATION_TIMEOUT (src/slave/constants.hpp).
+const MAX_REREGISTRATION_TIMEOUT_MS = 15_000;
 
 /** Fresh defaults each time: no shared mutable default objects. */
 function defaults() {
@@ -136,6 +153,8 @@ function defaults() {
     port: 0,
     pidId: DEFAULT_AGENT_PID_ID,
     heartbeatIntervalMs: 30 * 60_000,
+    executorRegistrationTimeoutMs: 60_000,
+    executorReregistrationTimeoutMs: 2000,
     recoveryTimeoutMs: AGENT_DEFAULTS.recoveryTimeoutMs,
     subscriptionBackoffMaxMs: AGENT_DEFAULTS.subscriptionBackoffMaxMs,
     shutdownGracePeriodMs: AGENT_DEFAULTS.shutdownGracePeriodMs,
@@ -220,6 +239,12 @@ export function resolveAgentOptions(options: LocalAgentOptions = {}): AgentConfi
   }
 
   const heartbeatIntervalMs = optInteger(options.heartbeatIntervalMs, 'heartbeatIntervalMs', 1, MAX_TIMER_MS) ?? d.heartbeatIntervalMs;
+  const executorRegistrationTimeoutMs =
+    optNumberIn(options.executorRegistrationTimeoutMs, 'executorRegistrationTimeoutMs', MAX_TIMER_MS) ?? d.executorRegistrationTimeoutMs;
+  // Upstream's flag check: "Expected `--executor_reregistration_timeout` to be not more than 15secs".
+  const executorReregistrationTimeoutMs =
+    optNumberIn(options.executorReregistrationTimeoutMs, 'executorReregistrationTimeoutMs', MAX_REREGISTRATION_TIMEOUT_MS) ??
+    d.executorReregistrationTimeoutMs;
   const authToken = optString(options.authToken, 'authToken');
   const extraAuthTokens = optObject(options.extraAuthTokens, 'extraAuthTokens') ?? {};
   for (const [token, claims] of Object.entries(extraAuthTokens)) {
@@ -261,6 +286,8 @@ export function resolveAgentOptions(options: LocalAgentOptions = {}): AgentConfi
     containerId: optString(options.containerId, 'containerId') ?? randomUUID(),
     contentTypes,
     heartbeatIntervalMs,
+    executorRegistrationTimeoutMs,
+    executorReregistrationTimeoutMs,
     authToken,
     extraAuthTokens: { ...extraAuthTokens },
     recoveryTimeoutMs: optNonNegative(options.recoveryTimeoutMs, 'recoveryTimeoutMs') ?? d.recoveryTimeoutMs,
@@ -309,6 +336,14 @@ function optNonNegative(value: unknown, option: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new InvalidOptionError(option, `${option}: expected a finite number of milliseconds >= 0, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function optNumberIn(value: unknown, option: string, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
+    throw new InvalidOptionError(option, `${option}: expected a number of milliseconds from 0 to ${max}, got ${describe(value)}`);
   }
   return value;
 }

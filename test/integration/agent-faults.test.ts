@@ -65,13 +65,16 @@ describe('LocalAgent faults: restart with checkpointing', () => {
     assert.equal(hex(ack.acknowledged!.uuid), hex(finished.uuid!));
   });
 
-  it('before re-SUBSCRIBE, a recovered executor gets 403 "Executor is not subscribed"', async () => {
-    const agent = await startAgent(CHECKPOINTING);
+  it('before re-SUBSCRIBE, a recovered executor gets 503 for the whole window, then is killed', async () => {
+    const agent = await startAgent({ ...CHECKPOINTING, executorReregistrationTimeoutMs: 200 });
     const s = await open(agent);
     await s.next('SUBSCRIBED');
-    await agent.restart();
+    const restarted = agent.restart();
+    await waitFor(() => agent.phase === 'recovering', { what: 'phase recovering' });
     const res = await postCall(agent, updateCall(agent, taskStatus(agent, 't', 'TASK_RUNNING')));
-    assert.deepEqual([res.status, res.body], [403, 'Executor is not subscribed']);
+    assert.deepEqual([res.status, res.body], [503, 'Agent has not finished recovery']);
+    await restarted;
+    assert.equal(agent.executorState, 'TERMINATED');
   });
 
   it('recovers queued tasks as launched, so unlisted ones are LOST even under the after-restart rule; listed ones stay', async () => {
@@ -94,13 +97,15 @@ describe('LocalAgent faults: restart with checkpointing', () => {
     agent.withholdAcks(true);
     const status = taskStatus(agent, 't1', 'TASK_RUNNING');
     await postCall(agent, updateCall(agent, status));
-    await agent.restart();
+    const restarted = agent.restart();
+    await waitFor(() => agent.phase === 'recovering', { what: 'phase recovering' });
     assert.equal(agent.counters.acksDropped, 1);
     agent.withholdAcks(false);
     const again = await open(agent, { call: subscribeCall(agent, { unacknowledged_updates: [{ status }] }) });
     const ack = await again.next('ACKNOWLEDGED');
     assert.equal(hex(ack.acknowledged!.uuid), hex(status.uuid!));
     assert.equal(agent.task('t1')!.statuses.length, 1);
+    await restarted;
   });
 
   it('stop() during a restart ends it', async () => {

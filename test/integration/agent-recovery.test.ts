@@ -6,7 +6,8 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { ContentType } from '../../src/protocol/codec.js';
 import type { LocalAgent } from '../../src/agent/index.js';
-import { agentRig, postCall, subscribe, subscribeCall, taskStatus, updateCall } from '../helpers/agent-client.js';
+import { agentRig, ids, postCall, subscribe, subscribeCall, taskStatus, updateCall } from '../helpers/agent-client.js';
+import { waitFor } from '../helpers/wait.js';
 
 const { startAgent, open } = agentRig();
 const ENCODINGS: readonly ContentType[] = ['application/json', 'application/x-protobuf'];
@@ -70,5 +71,103 @@ describe('LocalAgent restart without checkpointing', () => {
     await agent.restart();
     assert.deepEqual(last(agent, 'queued'), ['TASK_DROPPED', 'REASON_RECONCILIATION', 'SOURCE_AGENT', 'Reconciliation: task unknown to the agent']);
     await assert.rejects(subscribe(agent), { status: 400, body: 'Framework cannot be found' });
+  });
+});
+
+describe('LocalAgent registration timeout (--executor_registration_timeout)', () => {
+  it('defaults to 1 minute, and the re-registration timeout to 2 s (at most 15 s)', async () => {
+    const agent = await startAgent();
+    assert.equal(agent.config.executorRegistrationTimeoutMs, 60_000);
+    assert.equal(agent.config.executorReregistrationTimeoutMs, 2000);
+    await assert.rejects(startAgent({ executorReregistrationTimeoutMs: 15_001 }), { code: 'MPE_INVALID_OPTION' });
+  });
+
+  for (const contentType of ENCODINGS) {
+    it(`kills a launched executor that does not subscribe in time; its tasks fail (${contentType})`, async () => {
+      const agent = await startAgent({ executorRegistrationTimeoutMs: 300 });
+      agent.launchTask('queued');
+      const exited = agent.nextEvent('executorExited');
+      const proc = await agent.launchExecutor(IDLE);
+      assert.deepEqual(await exited, { code: null, signal: 'SIGKILL' });
+      assert.equal(proc.alive, false);
+      assert.deepEqual(last(agent, 'queued'), ['TASK_FAILED', 'REASON_EXECUTOR_REGISTRATION_TIMEOUT', 'SOURCE_AGENT', 'Executor did not register within 300ms']);
+      // Too late: the executor is gone, its SUBSCRIBE gets only SHUTDOWN.
+      const s = await open(agent, { contentType });
+      assert.equal(await s.ended, true);
+      assert.deepEqual(s.types(), ['SHUTDOWN']);
+    });
+  }
+
+  it('spares an executor that subscribed in time', async () => {
+    const agent = await startAgent({ executorRegistrationTimeoutMs: 100, heartbeatIntervalMs: 400 });
+    const proc = await agent.launchExecutor(IDLE);
+    const s = await open(agent);
+    await s.next('SUBSCRIBED');
+    // The first HEARTBEAT comes one interval (4 timeouts) after SUBSCRIBED.
+    await s.next('HEARTBEAT');
+    assert.equal(proc.alive, true);
+    assert.equal(agent.executorState, 'RUNNING');
+  });
+});
+
+describe('LocalAgent re-registration window (--executor_reregistration_timeout)', () => {
+  for (const contentType of ENCODINGS) {
+    it(`answers 503 to all but SUBSCRIBE/HEARTBEAT for the whole window, then kills a missing executor: TASK_LOST (${contentType})`, async () => {
+      const agent = await startAgent({ frameworkInfo: { checkpoint: true }, executorReregistrationTimeoutMs: 300 });
+      const proc = await agent.launchExecutor(IDLE);
+      const s = await open(agent, { contentType });
+      await s.next('SUBSCRIBED');
+      agent.launchTask('t1');
+      await s.next('LAUNCH');
+      assert.equal((await postCall(agent, updateCall(agent, taskStatus(agent, 't1', 'TASK_RUNNING')), { contentType })).status, 202);
+      const at = new Map<string, number>();
+      agent.on('phase', (p) => at.set(p, performance.now()));
+      const exited = agent.nextEvent('executorExited');
+
+      const restarted = agent.restart();
+      await waitFor(() => agent.phase === 'recovering', { what: 'phase recovering' });
+      const update = await postCall(agent, updateCall(agent, taskStatus(agent, 't1', 'TASK_FINISHED')), { contentType });
+      assert.deepEqual([update.status, update.body], [503, 'Agent has not finished recovery']);
+      const message = await postCall(agent, { ...ids(agent), type: 'MESSAGE', message: { data: Buffer.from('m') } }, { contentType });
+      assert.deepEqual([message.status, message.body], [503, 'Agent has not finished recovery']);
+      assert.equal((await postCall(agent, { ...ids(agent), type: 'HEARTBEAT' }, { contentType })).status, 202);
+      await restarted;
+
+      assert.ok(at.get('running')! - at.get('recovering')! >= 295, 'the window lasts the timeout');
+      assert.deepEqual(await exited, { code: null, signal: 'SIGKILL' });
+      assert.equal(proc.alive, false);
+      assert.deepEqual(last(agent, 't1'), ['TASK_LOST', 'REASON_EXECUTOR_REREGISTRATION_TIMEOUT', 'SOURCE_AGENT', 'Executor did not reregister within 300ms']);
+    });
+
+    it(`keeps the window open after the executor is back, and spares it (${contentType})`, async () => {
+      const agent = await startAgent({ frameworkInfo: { checkpoint: true }, executorReregistrationTimeoutMs: 400 });
+      const proc = await agent.launchExecutor(IDLE);
+      const first = await open(agent, { contentType });
+      await first.next('SUBSCRIBED');
+      agent.launchTask('t1');
+      await first.next('LAUNCH');
+      const restarted = agent.restart();
+      await waitFor(() => agent.phase === 'recovering', { what: 'phase recovering' });
+      const again = await open(agent, { contentType, call: subscribeCall(agent, { unacknowledged_tasks: [agent.task('t1')!.info!] }) });
+      await again.next('SUBSCRIBED');
+      // MESOS-7539: recovery does not end early when every executor is back.
+      const during = await postCall(agent, updateCall(agent, taskStatus(agent, 't1', 'TASK_RUNNING')), { contentType });
+      assert.equal(during.status, 503);
+      await restarted;
+      assert.equal(proc.alive, true);
+      assert.equal(agent.executorState, 'RUNNING');
+      assert.equal((await postCall(agent, updateCall(agent, taskStatus(agent, 't1', 'TASK_RUNNING')), { contentType })).status, 202);
+    });
+  }
+
+  it('reports TASK_GONE for a partition-aware framework; kills an in-process executor at once', async () => {
+    const agent = await startAgent({ frameworkInfo: { checkpoint: true }, partitionAware: true, executorReregistrationTimeoutMs: 50 });
+    const s = await open(agent);
+    await s.next('SUBSCRIBED');
+    agent.launchTask('t1');
+    await s.next('LAUNCH');
+    await agent.restart();
+    assert.deepEqual(last(agent, 't1'), ['TASK_GONE', 'REASON_EXECUTOR_REREGISTRATION_TIMEOUT', 'SOURCE_AGENT', 'Executor did not reregister within 50ms']);
+    assert.equal(agent.executorState, 'TERMINATED');
   });
 });

@@ -80,7 +80,7 @@ describe('executor metrics over the wire', () => {
     await waitFor(() => r.driver.unacknowledgedUpdates > 0 && ['b-1', 'b-5'].every((id) => r.agent.task(id)?.state === 'TASK_FINISHED'), { what: 'b tasks finished' });
     // The restart forgets the withheld ACKs; the agent acknowledges the replays from SUBSCRIBE.
     r.agent.withholdAcks(false);
-    await r.agent.restart({ downMs: 50, recoverMs: 50, reregisterMs: 50 });
+    await r.agent.restart({ downMs: 50, recoverMs: 50 });
     await waitFor(() => r.driver.subscribed && r.driver.unacknowledgedUpdates === 0, {
       what: 'resubscribed and all acknowledged',
       timeoutMs: 10_000,

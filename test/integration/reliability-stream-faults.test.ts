@@ -109,7 +109,7 @@ describe('stream faults, repeated and combined under load', () => {
           break;
         case 'restart':
           r.agent.withholdAcks(true);
-          await r.agent.restart({ downMs: Math.floor(rng() * 150), recoverMs: Math.floor(rng() * 50), reregisterMs: Math.floor(rng() * 50) });
+          await r.agent.restart({ downMs: Math.floor(rng() * 150), recoverMs: Math.floor(rng() * 50), reregisterMs: 1000 + Math.floor(rng() * 50) });
           r.agent.withholdAcks(false, { deliver: rng() < 0.5 });
           break;
         case 'withhold':
