@@ -64,6 +64,11 @@ async function run(request: RunRequest): Promise<RunResponse> {
   const { taskId, job: name, input, port, maxResultBytes } = request;
   const task = createTaskContext(taskId, port, maxResultBytes);
   try {
+    // Killed while it was on its way to this thread: do not start it at all. Checked BEFORE
+    // "started": once the main thread hears "started" the job is running, so a kill from then
+    // on is one the job itself must honour (or be escalated). Checked after it, a kill landing
+    // in between made a job that never ran look like one that stopped within its grace.
+    if (task.aborted) return { kind: 'result', ok: false, failure: 'stopped', message: 'stopped before it started' };
     port.postMessage({ type: 'started', threadId });
     if (registry === undefined) {
       return { kind: 'result', ok: false, failure: 'jobs-unavailable', message: loadError ?? 'job modules not loaded' };
@@ -72,8 +77,6 @@ async function run(request: RunRequest): Promise<RunResponse> {
     if (entry === undefined) {
       return { kind: 'result', ok: false, failure: 'unknown-job', message: `unknown job "${name}"` };
     }
-    // Killed while it was on its way to this thread: do not start it at all.
-    if (task.aborted) return { kind: 'result', ok: false, failure: 'stopped', message: 'stopped before it started' };
     let value: unknown;
     try {
       value = await entry.job(input, task.ctx);

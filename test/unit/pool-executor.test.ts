@@ -2,6 +2,7 @@
 // Pools are small (2 threads: the CI machine has 2 cores) and jobs short.
 import { strict as assert } from 'node:assert';
 import { after, describe, it } from 'node:test';
+import { BroadcastChannel } from 'node:worker_threads';
 import { MesosExecutorError } from '../../src/errors.js';
 import { PoolExecutor, type PoolExecutorEvents, type PoolExecutorOptions } from '../../src/pool/index.js';
 import type { FrameworkInfo, TaskInfo } from '../../src/proto/types.js';
@@ -15,6 +16,7 @@ const FAULTS = new URL('../fixtures/jobs/faults.js', import.meta.url);
 const CONFLICT = new URL('../fixtures/jobs/conflict.js', import.meta.url);
 const BROKEN = new URL('../fixtures/jobs/broken.js', import.meta.url);
 const TEXT = new URL('../fixtures/jobs/text.js', import.meta.url);
+const SLOW_START = new URL('../fixtures/jobs/slow-start.js', import.meta.url);
 
 const live = new Set<PoolExecutor>();
 after(async () => {
@@ -300,6 +302,27 @@ describe('PoolExecutor: kills', () => {
       assert.equal((await h.ended('after1')).state, 'TASK_FINISHED');
       assert.equal((await h.ended('after2')).state, 'TASK_FINISHED');
     } finally {
+      await close(h);
+    }
+  });
+
+  it('a kill that reaches the worker just after it said "started": the job runs and is escalated, never reported stopped', async () => {
+    // The race behind a flaky shutdown test: the worker posted "started", then checked for an
+    // early abort; a kill landing between the two made a job that never ran look like one that
+    // stopped within its grace. "started" now comes after the last check: the job is running.
+    const h = await harness({ threads: 1, jobs: [SLOW_START] });
+    const go = new BroadcastChannel('mpe-test-slow-start');
+    try {
+      h.executor.launchTask(h.driver, jobTask('s1', 'hangAfterSlowStart'));
+      await h.running('s1');
+      h.executor.killTask(h.driver, { value: 's1' }, killPolicy(50));
+      // The abort is on the task port already: let the stalled worker go on.
+      go.postMessage('go');
+      const end = await h.ended('s1');
+      assert.equal(end.state, 'TASK_KILLED');
+      assert.equal(end.message, 'killed on request; the job did not stop within its 50 ms grace period, so its worker thread was terminated');
+    } finally {
+      go.close();
       await close(h);
     }
   });
