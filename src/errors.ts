@@ -90,7 +90,21 @@ export class CodecError extends MesosExecutorError {
   }
 }
 
-/** The agent answered with an HTTP status the protocol does not allow at that point. */
+/**
+ * The connection to the agent failed or was closed (MPE_CONNECTION). `framing` is true when the
+ * call connection's answers could no longer be matched to its calls (a malformed or unsolicited
+ * answer): an answer already taken may then have belonged to another call.
+ */
+export class ConnectionError extends MesosExecutorError {
+  readonly framing: boolean;
+
+  constructor(message: string, options: { cause?: unknown; framing?: boolean } = {}) {
+    super('MPE_CONNECTION', message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.framing = options.framing ?? false;
+  }
+}
+
+/** The agent refused a call with a status a retry will not change. */
 export class HttpStatusError extends MesosExecutorError {
   readonly status: number;
   readonly body: string;

@@ -57,6 +57,7 @@ export {
   CodecError,
   ERROR_CODES,
   EnvironmentError,
+  ConnectionError,
   HttpStatusError,
   InvalidOptionError,
   MesosExecutorError,

@@ -26,6 +26,11 @@ export interface ReconnectAttempt {
 export interface ReconnectBackoffOptions {
   /** MESOS_SUBSCRIPTION_BACKOFF_MAX in ms: the upper bound of the random delay between attempts. */
   readonly backoffMaxMs: number;
+  /**
+   * The least delay between two attempts after the first (default 0). The driver sets a floor so
+   * that `MESOS_SUBSCRIPTION_BACKOFF_MAX=0secs` cannot turn into a connect storm.
+   */
+  readonly minDelayMs?: number;
   /** MESOS_RECOVERY_TIMEOUT in ms: how long after the first disconnect to keep trying. */
   readonly recoveryTimeoutMs: number;
   /**
@@ -57,6 +62,7 @@ export type ReconnectState = 'idle' | 'recovering' | 'expired' | 'closed';
 export class ReconnectBackoff {
   readonly #backoffMaxMs: number;
   readonly #recoveryTimeoutMs: number;
+  readonly #minDelayMs: number;
   readonly #attempt: (attempt: ReconnectAttempt) => void;
   readonly #onRecoveryTimeout: () => void;
   readonly #clock: Clock;
@@ -72,6 +78,7 @@ export class ReconnectBackoff {
   constructor(options: ReconnectBackoffOptions) {
     this.#backoffMaxMs = checkMs(options.backoffMaxMs, 'backoffMaxMs');
     this.#recoveryTimeoutMs = checkMs(options.recoveryTimeoutMs, 'recoveryTimeoutMs');
+    this.#minDelayMs = checkMs(options.minDelayMs ?? 0, 'minDelayMs');
     if (typeof options.attempt !== 'function') throw new InvalidOptionError('attempt', 'attempt: expected a function');
     if (typeof options.onRecoveryTimeout !== 'function') {
       throw new InvalidOptionError('onRecoveryTimeout', 'onRecoveryTimeout: expected a function');
@@ -144,7 +151,7 @@ export class ReconnectBackoff {
     this.#current = controller;
     this.#attempts += 1;
     // Scheduled before calling out, so the loop goes on whatever the attempt does.
-    this.#scheduleAttempt(this.#backoffMaxMs * this.#random());
+    this.#scheduleAttempt(Math.max(this.#minDelayMs, this.#backoffMaxMs * this.#random()));
     this.#attempt({ number: this.#attempts, signal: controller.signal });
   }
 

@@ -1,5 +1,5 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import { MesosExecutorError } from '../errors.js';
+import { ConnectionError } from '../errors.js';
 import { ResponseParser, type HttpAnswer } from './http-response-parser.js';
 import { connectTls, type TlsOptions } from './tls.js';
 
@@ -66,7 +66,7 @@ export class CallConnection {
    * with its answer, rejects with MPE_CONNECTION when the connection fails.
    */
   post(body: Uint8Array, headers: string): Promise<CallAnswer> {
-    if (this.closed) return Promise.reject(new MesosExecutorError('MPE_CONNECTION', 'the call connection is closed'));
+    if (this.closed) return Promise.reject(new ConnectionError('the call connection is closed'));
     const head = Buffer.from(
       `POST ${this.options.path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n${headers}Content-Length: ${body.byteLength}\r\n\r\n`,
       'latin1',
@@ -80,7 +80,7 @@ export class CallConnection {
   /** Closes the socket; calls not answered yet fail. */
   close(): void {
     this.closed = true;
-    this.fail(new MesosExecutorError('MPE_CONNECTION', 'the call connection was closed'));
+    this.fail(new ConnectionError('the call connection was closed'));
   }
 
   private ensureSocket(): Socket {
@@ -176,13 +176,13 @@ export class CallConnection {
     try {
       answers = this.parser.push(chunk);
     } catch (error) {
-      this.onSocketGone(socket, (error as Error).message, error);
+      this.onSocketGone(socket, (error as Error).message, error, true);
       return;
     }
     for (const answer of answers) {
       const pending = this.inFlight.shift();
       if (pending === undefined) {
-        this.onSocketGone(socket, 'an answer came for no call');
+        this.onSocketGone(socket, 'an answer came for no call', undefined, true);
         return;
       }
       if (this.timer !== undefined) {
@@ -199,7 +199,8 @@ export class CallConnection {
     if (answers.length > 0) this.pump();
   }
 
-  private onSocketGone(socket: Socket | undefined, reason: string, cause?: unknown): void {
+  /** `framing`: the answers stopped matching the calls (see {@link ConnectionError.framing}). */
+  private onSocketGone(socket: Socket | undefined, reason: string, cause?: unknown, framing = false): void {
     if (socket === undefined || socket !== this.socket) return;
     this.socket = undefined;
     this.connected = false;
@@ -214,11 +215,11 @@ export class CallConnection {
     this.waitingHead = 0;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    const error = new MesosExecutorError('MPE_CONNECTION', `call failed: ${reason}`, { cause });
+    const error = new ConnectionError(`call failed: ${reason}`, { cause, framing });
     for (const pending of lost) pending.reject(error);
   }
 
-  private fail(error: MesosExecutorError): void {
+  private fail(error: ConnectionError): void {
     const all = [...this.inFlight, ...this.waiting.slice(this.waitingHead)];
     this.inFlight = [];
     this.waiting = [];

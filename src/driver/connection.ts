@@ -103,6 +103,13 @@ export interface ConnectionOptions {
   readonly maxEventBytes: number;
 }
 
+/**
+ * The least time between two reconnection attempts. Upstream waits uniformly in [0,
+ * MESOS_SUBSCRIPTION_BACKOFF_MAX]; with a maximum of 0 that is a connect storm (1 813 attempts
+ * in 3 s were measured here against a closed port), so the gap has a floor.
+ */
+export const MIN_RECONNECT_GAP_MS = 50;
+
 export class AgentConnection {
   readonly #options: ConnectionOptions;
   readonly #host: ConnectionHost;
@@ -127,6 +134,7 @@ export class AgentConnection {
             clock: options.clock,
             random: options.random,
             backoffMaxMs: options.checkpoint.backoffMaxMs,
+            minDelayMs: MIN_RECONNECT_GAP_MS,
             recoveryTimeoutMs: options.checkpoint.recoveryTimeoutMs,
             attempt: () => this.#backoffAttempt(),
             onRecoveryTimeout: () =>

@@ -22,7 +22,9 @@ import { resolveDriverOptions, type MesosExecutorDriverOptions, type ResolvedDri
 import { loadTlsOptions } from './tls.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { SerialLoop } from './serial-loop.js';
-import { HttpAgentTransport, type AgentTransport, type EventStream } from './transport.js';
+import { HeartbeatCalls } from './heartbeat-calls.js';
+import { UpdateDelivery } from './update-delivery.js';
+import { HttpAgentTransport, type AgentTransport } from './transport.js';
 import { systemClock, type Clock } from '../clock.js';
 
 export type { MesosExecutorDriverOptions } from './options.js';
@@ -59,9 +61,8 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
   #status: Status = Status.DRIVER_NOT_STARTED;
   /** Shutdown under way: who asked (the agent's SHUTDOWN, or injected because the agent is gone). */
   #shutdown: { readonly injected: boolean; readonly timer: unknown } | undefined;
-  #updateRetryTimer: unknown;
-  #heartbeatCallTimer: unknown;
-  #heartbeatCalls = true;
+  readonly #delivery: UpdateDelivery;
+  readonly #heartbeats: HeartbeatCalls;
   readonly #joined: Promise<Status>;
   #resolveJoin!: (status: Status) => void;
   #ackWaiters: Array<() => void> = [];
@@ -118,6 +119,35 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
         onLost: (info) => this.#onLost(info),
         onGiveUp: (reason) => this.#requestShutdown(true, reason),
       },
+    });
+    this.#delivery = new UpdateDelivery({
+      outbox: this.#outbox,
+      transport: this.#transport,
+      contentType: this.#options.contentType,
+      clock: this.#timers,
+      logger: this.#logger,
+      retryIntervalMs: Math.min(this.#options.updateRetryIntervalMs, MAX_TIMER_MS),
+      emit: this.emit.bind(this),
+      currentStream: () => this.#connection.currentStream,
+      notSubscribed: (stream, message) => this.#connection.notSubscribed(stream, message),
+      refused: (status, body, taskId) => this.#refused('UPDATE', status, body, taskId),
+      replacement: (refused, message) => {
+        const status = this.#stamp({
+          task_id: { value: refused.task_id.value },
+          state: refused.state,
+          ...(typeof refused.reason === 'string' ? { reason: refused.reason } : {}),
+          message: `the executor's ${String(refused.state)} update was refused: ${message}; this replacement carries none of its data`,
+        });
+        return { status, body: this.#encodeUpdate(status) };
+      },
+    });
+    this.#heartbeats = new HeartbeatCalls({
+      transport: this.#transport,
+      codec: this.#codec,
+      clock: this.#timers,
+      logger: this.#logger,
+      intervalMs: Math.min(this.#options.heartbeatCallIntervalMs, MAX_TIMER_MS),
+      refused: (status, body) => void this.#refused('HEARTBEAT', status, body),
     });
     this.#joined = new Promise((resolve) => {
       this.#resolveJoin = resolve;
@@ -366,13 +396,13 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
         this.#executor.registered(this, subscribed.executor_info, subscribed.framework_info, subscribed.agent_info),
       );
     }
-    this.#outbox.open((entry) => this.#sendUpdate(entry));
-    this.#startHeartbeatCalls();
+    this.#outbox.open((entry) => this.#delivery.send(entry));
+    this.#heartbeats.start();
   }
 
   #onLost(info: { reason: DisconnectReason; message: string; wasSubscribed: boolean }): void {
     this.#outbox.pause();
-    this.#stopHeartbeatCalls();
+    this.#heartbeats.stop();
     this.emit('disconnected', { reason: info.reason, message: info.message });
     if (info.wasSubscribed) this.#dispatch('disconnected', () => this.#executor.disconnected(this));
   }
@@ -468,124 +498,6 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
     this.#loop.enqueue({ name, run });
   }
 
-  // ---- updates ----
-
-  #sendUpdate(entry: OutboxEntry): void {
-    // The subscription this UPDATE belongs to: a late answer must not act on a newer one.
-    const stream = this.#connection.currentStream;
-    this.#transport.call(entry.body, this.#codec.contentType).then(
-      (result) => this.#onUpdateAnswered(entry, result.status, result.body, stream),
-      (error: unknown) => {
-        this.#logger.warn({ taskId: entry.taskId, err: error }, 'UPDATE failed to send; will retry');
-        this.#retryUpdate(entry, undefined);
-      },
-    );
-  }
-
-  #onUpdateAnswered(entry: OutboxEntry, status: number, body: string, stream: EventStream | undefined): void {
-    if (this.#status !== Status.DRIVER_RUNNING) return;
-    if (status === 202) {
-      const wasAccepted = entry.phase === 'accepted';
-      this.#outbox.markAccepted(entry);
-      if (!wasAccepted) this.emit('updateSent', { taskId: entry.taskId, state: entry.update.status.state, uuid: entry.uuidKey });
-      return;
-    }
-    if (status === 503 || status === 404) {
-      // Recovering, or routes not installed yet: the same bytes will be taken later.
-      return this.#retryUpdate(entry, status);
-    }
-    if (status === 403 && body.includes('not subscribed')) {
-      // The agent no longer counts us as subscribed (it restarted and our stream has not ended
-      // yet): the update rides on the resubscribe.
-      this.#outbox.markUnsent(entry);
-      this.#connection.notSubscribed(stream, `agent answered 403 (${quote(body)}) to UPDATE`);
-      return;
-    }
-    this.#onUpdateRefused(entry, status, body);
-  }
-
-  /**
-   * The agent will never take these bytes (400, 401, 413, 415, 500, …). Upstream's library
-   * reports the refusal and its executors log it and go on; so do we, and nothing else is
-   * affected. So that the task still reaches its state (exactly one terminal update), the
-   * refused update is replaced once by a minimal one (state, reason, a message saying why;
-   * no data, labels or message of the job's), unless a later update of the task is already
-   * recorded. A refused replacement is dropped.
-   */
-  #onUpdateRefused(entry: OutboxEntry, status: number, body: string): void {
-    const message = this.#refused('UPDATE', status, body, entry.taskId);
-    this.#outbox.remove(entry);
-    const refused = entry.update.status;
-    const replace = !entry.replacement && !this.#outbox.hasLaterUnsent(entry);
-    this.emit('updateRefused', { taskId: entry.taskId, state: refused.state, uuid: entry.uuidKey, status, replaced: replace });
-    if (!replace) return;
-    const minimal: StatusUpdateInput = {
-      task_id: { value: refused.task_id.value },
-      state: refused.state,
-      ...(refused.reason !== undefined && typeof refused.reason === 'string' ? { reason: refused.reason } : {}),
-      message: `the executor's ${String(refused.state)} update was refused: ${message}; this replacement carries none of its data`,
-    };
-    const replacement = this.#stamp(minimal);
-    try {
-      const recorded = this.#outbox.record(replacement, this.#encodeUpdate(replacement), true);
-      this.emit('updateRecorded', { taskId: recorded.taskId, state: replacement.state, uuid: recorded.uuidKey });
-    } catch (error) {
-      this.#logger.error({ taskId: entry.taskId, err: error }, 'could not record a replacement for a refused update');
-    }
-  }
-
-  #retryUpdate(entry: OutboxEntry, status: number | undefined): void {
-    this.#outbox.markUnsent(entry);
-    if (this.#status !== Status.DRIVER_RUNNING) return;
-    this.emit('updateRetry', { taskId: entry.taskId, uuid: entry.uuidKey, status });
-    // One timer for all retries: after it, every task's oldest unsent update goes again.
-    if (this.#updateRetryTimer !== undefined) return;
-    this.#updateRetryTimer = this.#timers.setTimeout(() => {
-      this.#updateRetryTimer = undefined;
-      this.#outbox.flush();
-    }, Math.min(this.#options.updateRetryIntervalMs, MAX_TIMER_MS));
-  }
-
-  // ---- heartbeat calls ----
-
-  #startHeartbeatCalls(): void {
-    this.#stopHeartbeatCalls();
-    if (this.#options.heartbeatCallIntervalMs === 0 || !this.#heartbeatCalls) return;
-    this.#heartbeatCallTimer = this.#timers.setTimeout(() => {
-      this.#heartbeatCallTimer = undefined;
-      this.#sendHeartbeatCall();
-      if (this.#connection.subscribed) this.#startHeartbeatCalls();
-    }, Math.min(this.#options.heartbeatCallIntervalMs, MAX_TIMER_MS));
-  }
-
-  #stopHeartbeatCalls(): void {
-    if (this.#heartbeatCallTimer !== undefined) this.#timers.clearTimeout(this.#heartbeatCallTimer);
-    this.#heartbeatCallTimer = undefined;
-  }
-
-  #sendHeartbeatCall(): void {
-    // Upstream sends dummy ids: the agent answers 202 before looking anything up.
-    const body = this.#codec.encodeCall({
-      executor_id: { value: 'unused' },
-      framework_id: { value: 'unused' },
-      type: 'HEARTBEAT',
-    });
-    this.#transport.call(body, this.#codec.contentType).then(
-      (result) => {
-        if (result.status === 202) return;
-        if (result.status === 400) {
-          // Agents before 1.8 do not know the HEARTBEAT call.
-          this.#heartbeatCalls = false;
-          this.#stopHeartbeatCalls();
-          this.#logger.info({ body: quote(result.body) }, 'agent does not accept HEARTBEAT calls; not sending more');
-          return;
-        }
-        this.#refused('HEARTBEAT', result.status, result.body);
-      },
-      (error: unknown) => this.#logger.debug({ err: error }, 'HEARTBEAT call failed'),
-    );
-  }
-
   // ---- shutdown, failure, termination ----
 
   #requestShutdown(injected: boolean, reason: string): void {
@@ -628,11 +540,9 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
     this.#status = status;
     this.#connection.close();
     this.#outbox.pause();
-    this.#stopHeartbeatCalls();
-    for (const timer of [this.#shutdown?.timer, this.#updateRetryTimer]) {
-      if (timer !== undefined) this.#timers.clearTimeout(timer);
-    }
-    this.#updateRetryTimer = undefined;
+    this.#delivery.close();
+    this.#heartbeats.stop();
+    if (this.#shutdown !== undefined) this.#timers.clearTimeout(this.#shutdown.timer);
     if (last !== undefined) this.#loop.closeWith({ name: 'error', run: last });
     else this.#loop.close();
     this.emit('terminated', { status, reason });

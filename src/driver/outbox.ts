@@ -213,6 +213,29 @@ export class Outbox {
     else this.pump(entry.taskId);
   }
 
+  /**
+   * Every update the agent took (202) but has not acknowledged goes back to `queued`, in
+   * recording order per task: sent again at the next flush (after a framing anomaly, when a 202
+   * may have answered another call). Entries in flight are left to their calls.
+   */
+  requeueUnacknowledged(): void {
+    let changed = false;
+    for (const entry of this.entries.values()) {
+      if (entry.phase === 'accepted') {
+        entry.phase = 'queued';
+        changed = true;
+      }
+    }
+    if (!changed) return;
+    this.unsentByTask.clear();
+    for (const entry of this.entries.values()) {
+      if (entry.phase === 'accepted') continue;
+      const queue = this.unsentByTask.get(entry.taskId);
+      if (queue === undefined) this.unsentByTask.set(entry.taskId, [entry]);
+      else queue.push(entry);
+    }
+  }
+
   /** A send failed in a way that will be retried: the entry goes back to `queued`. */
   markUnsent(entry: OutboxEntry): void {
     if (entry.phase === 'sending') entry.phase = 'queued';

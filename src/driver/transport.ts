@@ -1,7 +1,8 @@
 import { Client } from 'undici';
 import type { Readable } from 'node:stream';
-import { MesosExecutorError } from '../errors.js';
+import { ConnectionError } from '../errors.js';
 import type { ContentType } from '../protocol/codec.js';
+import { truncateUtf8, wellFormed } from '../protocol/utf8.js';
 import { connectTls, createTlsOptions, type TlsOptions } from './tls.js';
 import { CallConnection } from './call-connection.js';
 
@@ -159,10 +160,7 @@ export class HttpAgentTransport implements AgentTransport {
       throw connectionError('SUBSCRIBE', error);
     }
     if (response.statusCode !== 200) {
-      // The stream's client has no body timeout: bound the read of an error body ourselves.
-      const timer = setTimeout(() => response.body.destroy(), this.options.headersTimeoutMs);
-      const text = await response.body.text().catch(() => '');
-      clearTimeout(timer);
+      const text = await readErrorBody(response.body, this.options.headersTimeoutMs);
       void client.destroy().catch(() => {});
       return { ok: false, status: response.statusCode, body: text };
     }
@@ -226,7 +224,34 @@ class UndiciEventStream implements EventStream {
   }
 }
 
-function connectionError(what: string, cause: unknown): MesosExecutorError {
+/** Bytes of a refused SUBSCRIBE's body kept: an agent's are a line of text. */
+export const MAX_ERROR_BODY_BYTES = 4096;
+
+/**
+ * The first {@link MAX_ERROR_BODY_BYTES} of an error body, within `timeoutMs` (the stream's
+ * client has no body timeout); the rest is never read, so a hostile 64 MiB body costs nothing.
+ */
+async function readErrorBody(body: Readable, timeoutMs: number): Promise<string> {
+  const kept: Buffer[] = [];
+  let bytes = 0;
+  const timer = setTimeout(() => body.destroy(), timeoutMs);
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      const room = MAX_ERROR_BODY_BYTES - bytes;
+      kept.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+      bytes += Math.min(chunk.length, room);
+      if (bytes >= MAX_ERROR_BODY_BYTES) break;
+    }
+  } catch {
+    // A body cut short: keep what came.
+  } finally {
+    clearTimeout(timer);
+    body.destroy();
+  }
+  return wellFormed(truncateUtf8(Buffer.concat(kept).toString('utf8'), MAX_ERROR_BODY_BYTES));
+}
+
+function connectionError(what: string, cause: unknown): ConnectionError {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new MesosExecutorError('MPE_CONNECTION', `${what} failed: ${reason}`, { cause });
+  return new ConnectionError(`${what} failed: ${reason}`, { cause });
 }

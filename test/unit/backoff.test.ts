@@ -176,6 +176,15 @@ describe('ReconnectBackoff', () => {
     assert.equal(h.attempts[0]!.signal.aborted, true);
   });
 
+  it('minDelayMs is a floor between attempts (after the immediate first one)', () => {
+    const h = harness({ backoffMaxMs: 0, recoveryTimeoutMs: 60_000, minDelayMs: 50 }, [0]);
+    h.backoff.onDisconnected();
+    h.clock.tick(0);
+    h.clock.tick(1_000);
+    assert.equal(h.attemptTimes.length, 1 + 20, 'one at once, then one per 50 ms');
+    for (let i = 1; i < h.attemptTimes.length; i++) assert.equal(h.attemptTimes[i]! - h.attemptTimes[i - 1]!, 50);
+  });
+
   it('with a zero backoffMax retries back to back, still one timer at a time', () => {
     const h = harness({ backoffMaxMs: 0, recoveryTimeoutMs: 0 }, [0.7]);
     h.backoff.onDisconnected();

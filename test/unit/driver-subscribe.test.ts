@@ -3,62 +3,11 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { MesosExecutorDriver } from '../../src/driver/driver.js';
-import type { AgentTransport, EventStream, StreamHandlers, SubscribeResult } from '../../src/driver/transport.js';
-import { protobufCodec } from '../../src/protocol/codec.js';
+import type { AgentTransport } from '../../src/driver/transport.js';
 import { buildExecutorEnvironment } from '../../src/protocol/environment.js';
-import { encodeRecord } from '../../src/protocol/recordio.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { ScriptedTransport } from '../helpers/scripted-transport.js';
 import { RecordingExecutor } from '../helpers/recording-executor.js';
-
-const SUBSCRIBED = encodeRecord(
-  protobufCodec.encodeEvent({
-    type: 'SUBSCRIBED',
-    subscribed: {
-      executor_info: { executor_id: { value: 'e' } },
-      framework_info: { user: 'u', name: 'f' },
-      agent_info: { hostname: 'h' },
-    },
-  }),
-);
-
-/** A stream that says SUBSCRIBED when started; the test can end it. */
-class ScriptedStream implements EventStream {
-  readonly contentType = 'application/x-protobuf';
-  handlers: StreamHandlers | undefined;
-  start(handlers: StreamHandlers): void {
-    this.handlers = handlers;
-    handlers.onData(SUBSCRIBED);
-  }
-  close(): void {}
-}
-
-/**
- * Answers each SUBSCRIBE as scripted: a stream; `hang`: connected, never answered; `pending`:
- * the connection itself never comes up (both until the signal aborts them).
- */
-class ScriptedTransport implements AgentTransport {
-  readonly subscribes: Array<{ signal: AbortSignal | undefined }> = [];
-  readonly streams: ScriptedStream[] = [];
-  constructor(private readonly script: Array<'stream' | 'hang' | 'pending'>) {}
-
-  subscribe(_body: Uint8Array, _contentType: string, signal?: AbortSignal, onConnect?: () => void): Promise<SubscribeResult> {
-    this.subscribes.push({ signal });
-    const step = this.script.shift() ?? 'stream';
-    if (step === 'hang' || step === 'pending') {
-      if (step === 'hang') onConnect?.();
-      return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted'))));
-    }
-    const stream = new ScriptedStream();
-    this.streams.push(stream);
-    return Promise.resolve({ ok: true, stream });
-  }
-  call(): Promise<{ status: number; body: string }> {
-    return Promise.resolve({ status: 202, body: '' });
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 

@@ -1,0 +1,98 @@
+// What the driver does with the answers to UPDATE calls, against a scripted transport and a fake
+// clock: what a real agent cannot be made to do on demand (an unsolicited answer that puts the
+// call connection's answers out of step with its calls).
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { MesosExecutorDriver } from '../../src/driver/driver.js';
+import { ConnectionError } from '../../src/errors.js';
+import { protobufCodec } from '../../src/protocol/codec.js';
+import { buildExecutorEnvironment } from '../../src/protocol/environment.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { RecordingExecutor } from '../helpers/recording-executor.js';
+import { ScriptedTransport } from '../helpers/scripted-transport.js';
+
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function driverOn(transport: ScriptedTransport, clock: FakeClock): MesosExecutorDriver {
+  const env = buildExecutorEnvironment({
+    frameworkId: 'f',
+    executorId: 'e',
+    agentId: 'a',
+    agentAddress: '127.0.0.1:5051',
+    directory: '/tmp',
+    checkpoint: false,
+  });
+  return new MesosExecutorDriver(new RecordingExecutor(), { env, transport, timers: clock, updateRetryIntervalMs: 100 });
+}
+
+/** The task ids and states of the UPDATE calls sent, in order. */
+function updatesSent(transport: ScriptedTransport): string[] {
+  return transport.calls
+    .map((body) => protobufCodec.decodeCall(body))
+    .filter((call) => call.type === 'UPDATE')
+    .map((call) => `${call.update!.status.task_id.value}:${String(call.update!.status.state)}`);
+}
+
+describe('driver: UPDATE answers', () => {
+  it('after answers fall out of step with calls, every unacknowledged update is sent again (a stray 202 cannot hide a lost one)', async () => {
+    const clock = new FakeClock();
+    const transport = new ScriptedTransport(['stream']);
+    // Call 0 gets a stray 202 that was not its answer; call 1's real answer then finds no call:
+    // the connection drops it as a framing anomaly. Later calls are answered normally.
+    transport.answer = (_body, index) =>
+      index === 1 ? Promise.reject(new ConnectionError('call failed: an answer came for no call', { framing: true })) : Promise.resolve({ status: 202, body: '' });
+    const driver = driverOn(transport, clock);
+    await driver.start();
+    await settle();
+    driver.sendStatusUpdate({ task_id: { value: 'a' }, state: 'TASK_RUNNING' });
+    driver.sendStatusUpdate({ task_id: { value: 'b' }, state: 'TASK_RUNNING' });
+    await settle();
+    assert.deepEqual(updatesSent(transport), ['a:TASK_RUNNING', 'b:TASK_RUNNING']);
+    clock.tick(100); // the retry delay
+    await settle();
+    assert.deepEqual(updatesSent(transport).slice(2).sort(), ['a:TASK_RUNNING', 'b:TASK_RUNNING'], 'both again: a, though "accepted", too');
+    assert.equal(driver.unacknowledgedUpdates, 2, 'kept until acknowledged');
+    await driver.abort();
+  });
+
+  it('a plain connection error resends only the update whose call failed', async () => {
+    const clock = new FakeClock();
+    const transport = new ScriptedTransport(['stream']);
+    transport.answer = (_body, index) => (index === 1 ? Promise.reject(new ConnectionError('call failed: reset')) : Promise.resolve({ status: 202, body: '' }));
+    const driver = driverOn(transport, clock);
+    await driver.start();
+    await settle();
+    driver.sendStatusUpdate({ task_id: { value: 'a' }, state: 'TASK_RUNNING' });
+    driver.sendStatusUpdate({ task_id: { value: 'b' }, state: 'TASK_RUNNING' });
+    await settle();
+    clock.tick(100);
+    await settle();
+    assert.deepEqual(updatesSent(transport), ['a:TASK_RUNNING', 'b:TASK_RUNNING', 'b:TASK_RUNNING']);
+    await driver.abort();
+  });
+
+  it('a refused terminal update is replaced once, with none of its data; a refused replacement is dropped', async () => {
+    const clock = new FakeClock();
+    const transport = new ScriptedTransport(['stream']);
+    transport.answer = () => Promise.resolve({ status: 413, body: 'Request Entity Too Large' });
+    const driver = driverOn(transport, clock);
+    const refused: boolean[] = [];
+    driver.on('updateRefused', (info) => refused.push(info.replaced));
+    await driver.start();
+    await settle();
+    driver.sendStatusUpdate({ task_id: { value: 'a' }, state: 'TASK_FINISHED', data: Buffer.alloc(1000), message: 'job text' });
+    await settle();
+    await settle();
+    const calls = transport.calls.map((body) => protobufCodec.decodeCall(body)).filter((c) => c.type === 'UPDATE');
+    assert.equal(calls.length, 2);
+    const replacement = calls[1]!.update!.status;
+    assert.equal(replacement.state, 'TASK_FINISHED');
+    assert.equal(replacement.data, undefined);
+    assert.match(String(replacement.message), /^the executor's TASK_FINISHED update was refused: agent answered 413 \(Request Entity Too Large\) to UPDATE/);
+    assert.notEqual(Buffer.from(replacement.uuid!).toString('hex'), Buffer.from(calls[0]!.update!.status.uuid!).toString('hex'));
+    assert.deepEqual(refused, [true, false]);
+    assert.equal(driver.unacknowledgedUpdates, 0);
+    assert.equal(driver.status, 2);
+    await driver.abort();
+  });
+});
