@@ -29,7 +29,8 @@ export type {
   ValueText, Resource, ResourceReservationInfo, Attribute, FrameworkCapabilityType,
   FrameworkInfo, DomainInfo, AgentInfo, CommandInfoURI, EnvironmentVariable, Secret as MesosSecret,
   CommandInfo, ExecutorInfo, TaskInfo, TaskGroupInfo, TaskState, TaskStatusSource,
-  TaskStatusReason, CheckType, CheckStatusInfo, ContainerStatus, TaskStatus, EventType,
+  TaskStatusReason, CheckType, CheckStatusInfo, CheckInfo, HealthCheck, NetworkProtocol,
+  ContainerStatus, TaskStatus, EventType,
   EventSubscribed, Event, CallType, CallUpdate, CallSubscribe, Call,
 } from './proto/types.js';
 

@@ -153,6 +153,40 @@ export interface ExecutorInfo {
   labels?: Labels;
 }
 
+export type NetworkProtocol = 'IPv4' | 'IPv6';
+
+/** `HealthCheck` (`include/mesos/v1/mesos.proto`): a check interpreted as healthy or not. */
+export interface HealthCheck {
+  /** Seconds; upstream default 15. */
+  delay_seconds?: number;
+  /** Seconds; upstream default 10. */
+  interval_seconds?: number;
+  /** Seconds, 0 = no timeout; upstream default 20. */
+  timeout_seconds?: number;
+  /** Upstream default 3. */
+  consecutive_failures?: number;
+  /** Seconds; upstream default 10. */
+  grace_period_seconds?: number;
+  type?: CheckType | number;
+  command?: CommandInfo;
+  http?: { protocol?: NetworkProtocol | number; scheme?: string; port: number; path?: string; statuses?: number[] };
+  tcp?: { protocol?: NetworkProtocol | number; port: number };
+}
+
+/** `CheckInfo`: a check whose result is reported, never interpreted. */
+export interface CheckInfo {
+  type?: CheckType | number;
+  command?: { command: CommandInfo };
+  http?: { port: number; path?: string };
+  tcp?: { port: number };
+  /** Seconds; upstream default 15. */
+  delay_seconds?: number;
+  /** Seconds; upstream default 10. */
+  interval_seconds?: number;
+  /** Seconds, 0 = no timeout; upstream default 20. */
+  timeout_seconds?: number;
+}
+
 export interface TaskInfo {
   name: string;
   task_id: TaskID;
@@ -160,6 +194,8 @@ export interface TaskInfo {
   resources?: Resource[];
   executor?: ExecutorInfo;
   command?: CommandInfo;
+  health_check?: HealthCheck;
+  check?: CheckInfo;
   kill_policy?: KillPolicy;
   data?: Uint8Array;
   labels?: Labels;

@@ -44,6 +44,36 @@ describe('proto schema', () => {
     ]);
   });
 
+  it('declares HealthCheck, CheckInfo and the TaskInfo fields that carry them as upstream does', () => {
+    const ids = (type: string): Array<[string, number]> => messageSpec(type).fields.map((f) => [f.name, f.id]);
+    assert.deepStrictEqual(ids('mesos.v1.TaskInfo').slice(5, 9), [['command', 7], ['health_check', 8], ['check', 13], ['kill_policy', 12]]);
+    assert.deepStrictEqual(ids('mesos.v1.HealthCheck'), [
+      ['delay_seconds', 2], ['interval_seconds', 3], ['timeout_seconds', 4], ['consecutive_failures', 5],
+      ['grace_period_seconds', 6], ['type', 8], ['command', 7], ['http', 1], ['tcp', 9],
+    ]);
+    assert.deepStrictEqual(ids('mesos.v1.HealthCheck.HTTPCheckInfo'), [['protocol', 5], ['scheme', 3], ['port', 1], ['path', 2], ['statuses', 4]]);
+    assert.deepStrictEqual(ids('mesos.v1.HealthCheck.TCPCheckInfo'), [['protocol', 2], ['port', 1]]);
+    assert.deepStrictEqual(ids('mesos.v1.CheckInfo'), [
+      ['type', 1], ['command', 2], ['http', 3], ['tcp', 7], ['delay_seconds', 4], ['interval_seconds', 5], ['timeout_seconds', 6],
+    ]);
+    assert.deepStrictEqual(ids('mesos.v1.CheckInfo.Http'), [['port', 1], ['path', 2]]);
+    assert.deepStrictEqual(ids('mesos.v1.CheckStatusInfo'), [['type', 1], ['command', 2], ['http', 3], ['tcp', 4]]);
+    const defaults = (type: string): Record<string, unknown> =>
+      Object.fromEntries(messageSpec(type).fields.filter((f) => f.declaredDefault !== undefined).map((f) => [f.name, f.declaredDefault]));
+    assert.deepStrictEqual(defaults('mesos.v1.HealthCheck'), {
+      delay_seconds: 15, interval_seconds: 10, timeout_seconds: 20, consecutive_failures: 3, grace_period_seconds: 10,
+    });
+    assert.deepStrictEqual(defaults('mesos.v1.CheckInfo'), { delay_seconds: 15, interval_seconds: 10, timeout_seconds: 20 });
+    assert.deepStrictEqual(defaults('mesos.v1.HealthCheck.HTTPCheckInfo'), { protocol: 'IPv4' });
+    const table = upstreamRequiredFields();
+    for (const type of ['HealthCheck.HTTPCheckInfo', 'HealthCheck.TCPCheckInfo', 'CheckInfo.Http', 'CheckInfo.Tcp']) {
+      assert.deepStrictEqual(table.get(`mesos.v1.${type}`), ['port'], type);
+    }
+    assert.deepStrictEqual(table.get('mesos.v1.CheckInfo.Command'), ['command']);
+    const type = messageSpec('mesos.v1.HealthCheck').byName.get('type')!.enumSpec!;
+    assert.deepStrictEqual([...type.numberOf], [['UNKNOWN', 0], ['COMMAND', 1], ['HTTP', 2], ['TCP', 3]]);
+  });
+
   it('resolves short names', () => {
     assert.equal(messageSpec('TaskInfo').fullName, 'mesos.v1.TaskInfo');
     assert.throws(() => messageSpec('NoSuchType'), /no message type/);
