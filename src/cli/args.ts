@@ -16,6 +16,8 @@ export interface ExecutorCommandOptions {
   readonly metricsHost: string;
   /** `--metrics-address-file`: where to write the endpoint's address once it listens. */
   readonly metricsAddressFile: string | undefined;
+  /** `--metrics-cache-ms`: how long one collection serves scrapes (default 1000; `local` uses 0). */
+  readonly metricsCacheMs: number;
 }
 
 export interface LocalCommandOptions {
@@ -49,6 +51,7 @@ const EXECUTOR_OPTIONS = {
   'metrics-port': { type: 'string' },
   'metrics-host': { type: 'string' },
   'metrics-address-file': { type: 'string' },
+  'metrics-cache-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -111,6 +114,7 @@ function executorOptions(values: Record<string, unknown>): ExecutorCommandOption
     metricsHost: (values['metrics-host'] as string | undefined) ?? '127.0.0.1',
     // Resolved by the process that writes it (under Mesos, against the sandbox).
     metricsAddressFile: addressFile,
+    metricsCacheMs: integer('metrics-cache-ms', values['metrics-cache-ms'] as string | undefined, 1000, 0, 60_000),
   });
 }
 
@@ -176,6 +180,8 @@ export function executorArgs(options: ExecutorCommandOptions): string[] {
   for (const job of options.jobs) args.push('--jobs', job);
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort), '--metrics-host', options.metricsHost);
   if (options.metricsAddressFile !== undefined) args.push('--metrics-address-file', options.metricsAddressFile);
+  // local's summary scrapes once the workload is done: it must see the end, not a cached second before.
+  if (options.metricsPort !== undefined) args.push('--metrics-cache-ms', '0');
   return args;
 }
 
@@ -190,6 +196,7 @@ Executor options:
   --metrics-port <port>      serve Prometheus metrics at /metrics on this port (0: any free port)
   --metrics-host <host>      address for the metrics endpoint (default 127.0.0.1)
   --metrics-address-file <f> write the endpoint's address (JSON) to this file once it listens
+  --metrics-cache-ms <ms>    one collection serves the scrapes of this many ms (default 1000; 0: every scrape collects)
   --log-level <level>        debug | info | warn | error | silent (default info; logs go to stderr)
 
 local options (plus the executor options above, passed to the executor):

@@ -23,7 +23,7 @@ export async function executorCommand(options: ExecutorCommandOptions): Promise<
   const registry = new Registry();
   let metricsServer: MetricsServer | undefined;
   if (options.metricsPort !== undefined) {
-    metricsServer = await startMetricsServer({ registry, port: options.metricsPort, host: options.metricsHost, logger });
+    metricsServer = await startMetricsServer({ registry, port: options.metricsPort, host: options.metricsHost, cacheMs: options.metricsCacheMs, logger });
     logger.info({ url: metricsServer.url }, 'metrics endpoint listening');
   }
   try {

@@ -19,6 +19,16 @@ export interface MetricsServerOptions {
   readonly path?: string;
   /** Where a failed collection is reported (default: nowhere). */
   readonly logger?: Logger;
+  /**
+   * A collection is served again to scrapes within this many ms (default 1000), and scrapes
+   * that arrive while one is being collected share it: 32 clients scraping in a loop cost one
+   * collection a second, not 32 in a row on the executor's main thread. 0: every scrape collects.
+   */
+  readonly cacheMs?: number;
+  /** Open connections at most (default 16); more are closed as they come, so no scraper can take the executor's file descriptors. */
+  readonly maxConnections?: number;
+  /** A request must have sent its headers within this many ms, and be whole within twice that (default 5000). */
+  readonly headersTimeoutMs?: number;
 }
 
 export interface MetricsServer {
@@ -32,21 +42,61 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-function validate(options: MetricsServerOptions): { port: number; host: string; path: string } {
-  const { port, host = '127.0.0.1', path = '/metrics' } = options;
+interface Resolved {
+  readonly port: number;
+  readonly host: string;
+  readonly path: string;
+  readonly cacheMs: number;
+  readonly maxConnections: number;
+  readonly headersTimeoutMs: number;
+}
+
+function validate(options: MetricsServerOptions): Resolved {
+  const { port, host = '127.0.0.1', path = '/metrics', cacheMs = 1000, maxConnections = 16, headersTimeoutMs = 5000 } = options;
+  const check = (name: string, value: number, min: number): number => {
+    if (!Number.isInteger(value) || value < min || value > 2 ** 31 - 1) {
+      throw new InvalidOptionError(name, `${name}: expected an integer from ${min} to 2147483647, got ${String(value)}`);
+    }
+    return value;
+  };
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new InvalidOptionError('port', `metrics port must be an integer from 0 to 65535, got ${String(port)}`);
   }
   if (typeof host !== 'string' || host.length === 0) throw new InvalidOptionError('host', `metrics host must be a non-empty string, got ${String(host)}`);
   if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidOptionError('path', `metrics path must start with "/", got ${String(path)}`);
-  return { port, host, path };
+  return {
+    port,
+    host,
+    path,
+    cacheMs: check('cacheMs', cacheMs, 0),
+    maxConnections: check('maxConnections', maxConnections, 1),
+    headersTimeoutMs: check('headersTimeoutMs', headersTimeoutMs, 1),
+  };
 }
 
 /** Starts the endpoint; resolves once it listens. A port in use or a host not on this machine is MPE_INVALID_OPTION. */
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
-  const { port, host, path } = validate(options);
+  const { port, host, path, cacheMs, maxConnections, headersTimeoutMs } = validate(options);
   const registry = options.registry;
   const logger = options.logger ?? silentLogger;
+
+  let cached: { readonly at: number; readonly body: string } | undefined;
+  let collecting: Promise<string> | undefined;
+  const collect = (): Promise<string> => {
+    if (cached !== undefined && performance.now() - cached.at < cacheMs) return Promise.resolve(cached.body);
+    collecting ??= registry.metrics().then(
+      (body) => {
+        collecting = undefined;
+        if (cacheMs > 0) cached = { at: performance.now(), body };
+        return body;
+      },
+      (error: unknown) => {
+        collecting = undefined;
+        throw error;
+      },
+    );
+    return collecting;
+  };
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const url = request.url ?? '/';
@@ -64,7 +114,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       response.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' }).end();
       return;
     }
-    registry.metrics().then(
+    collect().then(
       (body) => {
         response
           .writeHead(200, { 'Content-Type': registry.contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' })
@@ -78,7 +128,9 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     );
   };
 
-  const server = createServer(handle);
+  const server = createServer({ headersTimeout: headersTimeoutMs, requestTimeout: 2 * headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) }, handle);
+  server.maxConnections = maxConnections;
+  server.keepAliveTimeout = Math.min(5000, headersTimeoutMs);
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       reject(new InvalidOptionError('metricsPort', `the metrics endpoint cannot listen on ${host}:${port}: ${error.code ?? error.message}`));

@@ -39,7 +39,7 @@ async function rig(): Promise<Rig> {
   const driver = new MesosExecutorDriver(pool, { env: agent.executorEnvironment(), subscribeRetryIntervalMs: 20, updateRetryIntervalMs: 20 });
   cleanups.push(async () => void (await driver.abort()));
   const { registry } = createExecutorMetrics({ driver, pool, registry: new Registry(), processMetrics: false });
-  const server = await startMetricsServer({ registry, port: 0 });
+  const server = await startMetricsServer({ registry, port: 0, cacheMs: 0 });
   cleanups.push(() => server.close());
   return {
     agent,

@@ -7,6 +7,7 @@ import { Counter, Registry } from 'prom-client';
 import { MesosExecutorError } from '../../src/errors.js';
 import { readMetricsAddress, writeMetricsAddress } from '../../src/metrics/address-file.js';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/server.js';
+import { withTimeout } from '../helpers/wait.js';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,6 +163,67 @@ describe('metrics server', () => {
       assert.deepEqual(await readdir(dir), ['metrics-address.json'], 'no temporary file left');
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('one collection serves the scrapes of cacheMs, and concurrent scrapes share one collection', async () => {
+    let collections = 0;
+    const registry = new Registry();
+    const counter = new Counter({
+      name: 'mesos_executor_test_total',
+      help: 'a test counter',
+      registers: [registry],
+      collect() {
+        collections++;
+      },
+    });
+    const cached = await startMetricsServer({ registry, port: 0, cacheMs: 60_000 });
+    servers.push(cached);
+    const answers = await Promise.all(Array.from({ length: 32 }, () => call(cached, 'GET', '/metrics')));
+    assert.equal(collections, 1, '32 concurrent scrapes, one collection');
+    assert.ok(answers.every((a) => a.status === 200 && a.body === answers[0]!.body));
+    counter.inc(5);
+    assert.equal((await call(cached, 'GET', '/metrics')).body, answers[0]!.body, 'served from the cache');
+    assert.equal(collections, 1);
+    const fresh = await startMetricsServer({ registry, port: 0, cacheMs: 0 });
+    servers.push(fresh);
+    assert.match((await call(fresh, 'GET', '/metrics')).body, /mesos_executor_test_total 5/);
+    assert.match((await call(fresh, 'GET', '/metrics')).body, /mesos_executor_test_total 5/);
+    assert.equal(collections, 3, 'cacheMs 0: every scrape collects');
+  });
+
+  it('bounds connections: past maxConnections they are closed at once', async () => {
+    const server = await startMetricsServer({ registry: sampleRegistry(), port: 0, maxConnections: 4, headersTimeoutMs: 60_000 });
+    servers.push(server);
+    const sockets = Array.from({ length: 12 }, () => connect({ host: '127.0.0.1', port: server.port }));
+    let closedCount = 0;
+    const eightClosed = new Promise<void>((resolve) => {
+      for (const socket of sockets) {
+        socket.on('error', () => {});
+        socket.once('close', () => {
+          if (++closedCount === 8) resolve();
+        });
+      }
+    });
+    await withTimeout(eightClosed, { timeoutMs: 10_000, what: 'the 8 connections over the limit to be closed' });
+    assert.equal(sockets.filter((socket) => !socket.destroyed).length, 4, 'the 4 within the limit stay open');
+    for (const socket of sockets) socket.destroy();
+  });
+
+  it('drops a client that never ends its headers (headersTimeoutMs)', async () => {
+    const server = await startMetricsServer({ registry: sampleRegistry(), port: 0, headersTimeoutMs: 200 });
+    servers.push(server);
+    const socket = connect({ host: '127.0.0.1', port: server.port });
+    socket.on('error', () => {});
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n');
+    await withTimeout(closed, { timeoutMs: 10_000, what: 'the slow client to be dropped' });
+    assert.equal((await call(server, 'GET', '/metrics')).status, 200);
+  });
+
+  it('validates the new bounds', async () => {
+    for (const [option, value] of [['cacheMs', -1], ['maxConnections', 0], ['headersTimeoutMs', 0], ['cacheMs', 1.5]] as const) {
+      await assert.rejects(startMetricsServer({ registry: new Registry(), port: 0, [option]: value }), (error: unknown) => error instanceof MesosExecutorError && error.code === 'MPE_INVALID_OPTION', `${option} ${value}`);
     }
   });
 });
