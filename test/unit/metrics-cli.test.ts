@@ -15,7 +15,16 @@ describe('metrics options', () => {
     assert.equal(command.options.metricsHost, '::1');
     assert.equal(command.options.metricsAddressFile, 'addr.json');
     const args = executorArgs(command.options);
-    assert.deepEqual(args.slice(args.indexOf('--metrics-port')), ['--metrics-port', '0', '--metrics-host', '::1', '--metrics-address-file', 'addr.json']);
+    assert.deepEqual(args.slice(args.indexOf('--metrics-port')), ['--metrics-port', '0', '--metrics-host', '::1', '--metrics-address-file', 'addr.json', '--metrics-cache-ms', '0']);
+    assert.equal(command.options.metricsCacheMs, 1000, 'cached a second by default');
+  });
+
+  it('--metrics-cache-ms parses (0 to 60 000); local runs its executor with 0', () => {
+    const command = parseCommand(['--metrics-port', '0', '--metrics-cache-ms', '250']);
+    if (command.kind !== 'executor') return assert.fail(command.kind);
+    assert.equal(command.options.metricsCacheMs, 250);
+    assert.throws(() => parseCommand(['--metrics-cache-ms', '-1']), invalid('metrics-cache-ms'));
+    assert.throws(() => parseCommand(['--metrics-cache-ms', '60001']), invalid('metrics-cache-ms'));
   });
 
   it('no metrics options: no endpoint, default host 127.0.0.1', () => {
