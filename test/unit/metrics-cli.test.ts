@@ -23,7 +23,7 @@ describe('metrics options', () => {
     const command = parseCommand(['--metrics-port', '0', '--metrics-cache-ms', '250']);
     if (command.kind !== 'executor') return assert.fail(command.kind);
     assert.equal(command.options.metricsCacheMs, 250);
-    assert.throws(() => parseCommand(['--metrics-cache-ms', '-1']), invalid('metrics-cache-ms'));
+    assert.throws(() => parseCommand(['--metrics-cache-ms', 'soon']), invalid('metrics-cache-ms'));
     assert.throws(() => parseCommand(['--metrics-cache-ms', '60001']), invalid('metrics-cache-ms'));
   });
 
