@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Clock } from '../clock.js';
 import { InvalidOptionError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { DEFAULT_KILL_GRACE_MS } from './kill-policy.js';
@@ -54,6 +55,8 @@ export interface PoolExecutorOptions {
   readonly logger?: Logger;
   /** The compiled worker entry. Default: dist/workers/worker.js next to this module. */
   readonly workerFile?: URL;
+  /** The time source of every pool timer (kill escalation, deadlines, progress). Default: real time; tests pass a fake. */
+  readonly clock?: Clock;
 }
 
 export interface ResolvedPoolOptions {
@@ -73,9 +76,10 @@ export interface ResolvedPoolOptions {
   readonly onFrameworkMessage: ((data: Uint8Array) => void) | undefined;
   readonly logger: Logger;
   readonly workerFile: URL;
+  readonly clock: Clock | undefined;
 }
 
-function defaults(): Omit<ResolvedPoolOptions, 'jobModules' | 'logger' | 'onFrameworkMessage' | 'workerMemoryMb'> {
+function defaults(): Omit<ResolvedPoolOptions, 'jobModules' | 'logger' | 'onFrameworkMessage' | 'workerMemoryMb' | 'clock'> {
   return {
     builtinJobs: true,
     threads: availableParallelism(),
@@ -145,6 +149,10 @@ export function resolvePoolOptions(options: PoolExecutorOptions = {}): ResolvedP
   if (options.workerFile !== undefined && !(options.workerFile instanceof URL)) {
     throw new InvalidOptionError('workerFile', `options.workerFile must be a URL, got ${show(options.workerFile)}`);
   }
+  const clock = options.clock;
+  if (clock !== undefined && (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function')) {
+    throw new InvalidOptionError('clock', `options.clock must have now, setTimeout and clearTimeout functions, got ${show(clock)}`);
+  }
   return Object.freeze({
     jobModules: Object.freeze(jobModules),
     builtinJobs,
@@ -162,5 +170,6 @@ export function resolvePoolOptions(options: PoolExecutorOptions = {}): ResolvedP
     onFrameworkMessage: options.onFrameworkMessage,
     logger: options.logger ?? silentLogger,
     workerFile: options.workerFile ?? base.workerFile,
+    clock,
   });
 }

@@ -18,7 +18,7 @@ import type { CallbackResult, Executor, ExecutorDriver } from '../executor.js';
 import type { Logger } from '../log.js';
 import type { AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, TaskID, TaskInfo } from '../proto/types.js';
 import type { RunRequest, RunResponse, WorkerToMain } from '../../workers/protocol.js';
-import { backgroundClock, type Clock } from '../clock.js';
+import { backgroundClock, withLongTimers, type Clock } from '../clock.js';
 import { JobModuleError } from './errors.js';
 import type { PoolExecutorEvents } from './events.js';
 import { classifyRunError } from './faults.js';
@@ -33,8 +33,6 @@ import { WorkerPool } from './worker-pool.js';
 
 /** Least time given to the acknowledgement wait on shutdown, even when the grace period is spent. */
 const MIN_ACK_WAIT_MS = 100;
-// setTimeout fires at once for longer delays.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Of the shutdown grace period, kept for destroying the pool and stopping the driver. */
 const SHUTDOWN_TAIL_MS = 250;
 
@@ -43,14 +41,14 @@ interface RunState {
   terminating: boolean;
 }
 
-function waitForExit(worker: Worker, ms: number): Promise<boolean> {
+function waitForExit(worker: Worker, ms: number, clock: Clock): Promise<boolean> {
   if (worker.threadId === -1) return Promise.resolve(true);
   return new Promise((resolve) => {
     const onExit = (): void => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       resolve(true);
     };
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       worker.off('exit', onExit);
       resolve(false);
     }, ms);
@@ -69,7 +67,8 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   readonly #logger: Logger;
   readonly #pool: WorkerPool;
   readonly #jobs: ReadonlySet<string>;
-  readonly #clock: Clock = backgroundClock;
+  /** Every timer of the pool: any delay is honoured (a 30-day grace is not a 1 ms loop). */
+  readonly #clock: Clock;
   readonly #table = new TaskTable();
   /** Accepted tasks waiting for a free thread, in launch order (a Set keeps insertion order). */
   readonly #queue = new Set<string>();
@@ -122,6 +121,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     this.#pool = pool;
     this.#jobs = jobs;
     this.#reporter = new StatusReporter(options.logger);
+    this.#clock = withLongTimers(options.clock ?? backgroundClock);
   }
 
   /**
@@ -450,7 +450,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
       this.emit('workerReplaced', { reason: fault.loss, taskId: record.id });
     } else if (record.thread !== undefined) {
       // piscina has called terminate(); report TASK_KILLED once the thread is really gone.
-      const exited = await waitForExit(record.thread, this.#options.terminateWaitMs);
+      const exited = await waitForExit(record.thread, this.#options.terminateWaitMs, this.#clock);
       if (!exited) this.#logger.warn({ taskId: record.id }, 'terminated worker thread has not exited yet');
       this.emit('workerReplaced', { reason: 'kill', taskId: record.id });
     }
@@ -493,14 +493,12 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
 
   // ---- killing ----
 
-  /** Kills the task at `at` (clock time); re-arms past setTimeout's 2^31-1 ms limit. */
+  /** Kills the task at `at` (clock time). */
   #armDeadline(record: TaskRecord, limitMs: number, at: number): void {
-    const remaining = at - this.#clock.now();
     record.deadlineTimer = this.#clock.setTimeout(() => {
       record.deadlineTimer = undefined;
-      if (this.#clock.now() < at) this.#armDeadline(record, limitMs, at);
-      else this.#kill(record, { kind: 'deadline', limitMs }, 0);
-    }, Math.max(0, Math.min(remaining, MAX_TIMER_MS)));
+      this.#kill(record, { kind: 'deadline', limitMs }, 0);
+    }, at - this.#clock.now());
   }
 
   #kill(record: TaskRecord, cause: KillCause, graceMs: number): void {
@@ -630,9 +628,9 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   #whenIdle(timeoutMs: number): Promise<boolean> {
     if (this.#table.size === 0 || this.#destroyed) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
+      const timer = this.#clock.setTimeout(() => resolve(false), timeoutMs);
       this.#idleWaiters.push(() => {
-        clearTimeout(timer);
+        this.#clock.clearTimeout(timer);
         resolve(true);
       });
     });

@@ -8,6 +8,8 @@ import { PoolExecutor, type PoolExecutorEvents, type PoolExecutorOptions } from 
 import type { FrameworkInfo, TaskInfo } from '../../src/proto/types.js';
 import { isTerminalState } from '../../src/proto/types.js';
 import { MAX_MESSAGE_BYTES } from '../../src/protocol/utf8.js';
+import { MAX_TIMER_DELAY_MS } from '../../src/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { StubDriver } from '../helpers/stub-driver.js';
 import { jobTask, killPolicy, task } from '../helpers/pool-tasks.js';
 import { waitFor } from '../helpers/wait.js';
@@ -394,6 +396,27 @@ describe('PoolExecutor: kills', () => {
       const end = await h.ended('g1');
       assert.match(end.message!, /did not stop within its 20 ms grace period/);
       assert.equal(h.driver.of('g1').filter((u) => isTerminalState(u.state)).length, 1);
+    } finally {
+      await close(h);
+    }
+  });
+
+  it('a kill grace past 2^31-1 ms is one long timer, not a 1 ms loop: it escalates once, when due', async () => {
+    const clock = new FakeClock(0);
+    const h = await harness({ clock });
+    try {
+      h.executor.launchTask(h.driver, jobTask('long', 'hang'));
+      await h.running('long');
+      const graceMs = 2 ** 31 + 60_000;
+      h.executor.killTask(h.driver, { value: 'long' }, killPolicy(graceMs));
+      assert.ok(clock.delays.every((d) => d <= MAX_TIMER_DELAY_MS), `timer delays ${clock.delays.join(', ')}`);
+      clock.tick(graceMs - 1);
+      assert.equal(h.eventsOf('killEscalated').length, 0, 'not before the grace is over');
+      clock.tick(1);
+      assert.equal(h.eventsOf('killEscalated').length, 1);
+      const end = await h.ended('long');
+      assert.equal(end.message, `killed on request; the job did not stop within its ${graceMs} ms grace period, so its worker thread was terminated`);
+      assert.ok(clock.delays.length <= 4, `${clock.delays.length} timers set`);
     } finally {
       await close(h);
     }

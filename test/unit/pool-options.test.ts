@@ -81,4 +81,9 @@ describe('PoolExecutor options', () => {
     invalid({ onFrameworkMessage: 'log' }, 'onFrameworkMessage', 'options.onFrameworkMessage must be a function, got "log"');
     invalid({ workerFile: '/x/worker.js' }, 'workerFile', 'options.workerFile must be a URL, got "/x/worker.js"');
   });
+
+  it('clock must have now, setTimeout and clearTimeout', () => {
+    invalid({ clock: { now: () => 0 } }, 'clock', 'options.clock must have now, setTimeout and clearTimeout functions, got object');
+    invalid({ clock: 5 }, 'clock', 'options.clock must have now, setTimeout and clearTimeout functions, got 5');
+  });
 });
