@@ -9,6 +9,7 @@
 import { threadId, workerData } from 'node:worker_threads';
 import { boundMessage } from '../src/protocol/utf8.js';
 import { createTaskContext } from './context.js';
+import { describeThrown } from './describe.js';
 import * as builtinJobs from './jobs/index.js';
 import type { DescribeResponse, RunRequest, RunResponse, WorkerRequest, WorkerResponse, WorkerStartup } from './protocol.js';
 import { loadJobRegistry, type RegisteredJob } from './registry.js';
@@ -38,26 +39,13 @@ function describe(): DescribeResponse {
 
 /**
  * What a job threw, as the text of its TASK_FAILED. Bounded here already (utf8.ts) so that a
- * job throwing a 100 MB string does not have it cloned to the main thread.
+ * job throwing a 100 MB string does not have it cloned to the main thread; made without
+ * trusting the value (describe.ts), so that no throw escapes: a run that rejected would be
+ * taken for a crashed thread.
  */
 function errorMessage(error: unknown): { message: string; errorName?: string } {
-  if (error instanceof Error) {
-    const message = String(error.message);
-    return { message: boundMessage(message === '' ? `${error.name} (no message)` : message), errorName: error.name };
-  }
-  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
-    return { message: boundMessage((error as { message: string }).message) };
-  }
-  return { message: boundMessage(`job threw a non-error value: ${describeThrown(error)}`) };
-}
-
-/** String(value), except that a value whose own conversion throws is named by its type. */
-function describeThrown(value: unknown): string {
-  try {
-    return String(value);
-  } catch {
-    return `a ${typeof value} that cannot be converted to a string`;
-  }
+  const described = describeThrown(error);
+  return { ...described, message: boundMessage(described.message) };
 }
 
 async function run(request: RunRequest): Promise<RunResponse> {

@@ -58,8 +58,10 @@ function waitForExit(worker: Worker, ms: number, clock: Clock): Promise<boolean>
 
 function responseOutcome(response: RunResponse): Outcome {
   if (response.ok) return { kind: 'succeeded', data: response.json };
-  if (response.failure === 'stopped') return { kind: 'stopped', message: response.message };
-  return { kind: 'failed', message: response.message };
+  // The worker always sends a string; a worker file of another version might not.
+  const message = typeof response.message === 'string' ? response.message : 'the job failed (its worker gave no message)';
+  if (response.failure === 'stopped') return { kind: 'stopped', message };
+  return { kind: 'failed', message };
 }
 
 export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Executor {

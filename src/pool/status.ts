@@ -3,15 +3,35 @@
 // the worker-message or timer path that produced it.
 import type { ExecutorDriver, StatusUpdateInput } from '../executor.js';
 import type { Logger } from '../log.js';
-import { boundMessage } from '../protocol/utf8.js';
+import { boundMessage, truncateUtf8 } from '../protocol/utf8.js';
 import type { StatusEffect } from './task-state.js';
 
 export function toStatusUpdate(taskId: string, effect: StatusEffect): StatusUpdateInput {
   const update: StatusUpdateInput = { task_id: { value: taskId }, state: effect.state };
-  // The one place every pool update passes: bounded (and well-formed) here, whoever made the text.
-  if (effect.message !== undefined) update.message = boundMessage(effect.message);
+  // The one place every pool update passes: bounded (and well-formed) here, whoever made the
+  // text; a message that is somehow not a string is made one rather than fail to encode.
+  if (effect.message !== undefined) update.message = boundMessage(typeof effect.message === 'string' ? effect.message : String(effect.message));
   if (effect.reason !== undefined) update.reason = effect.reason;
   if (effect.data !== undefined) update.data = effect.data;
+  return update;
+}
+
+/** Of a refusal's text, what goes into the replacement update's message. */
+const REFUSAL_TEXT_BYTES = 200;
+
+/**
+ * What is sent when an update is refused (it cannot be encoded, say): its state and reason and
+ * a short message, no data. A task must never be left without its terminal update because
+ * something in it could not be sent.
+ */
+export function minimalUpdate(taskId: string, effect: StatusEffect, refusal: unknown): StatusUpdateInput {
+  const why = refusal instanceof Error ? refusal.message : 'refused';
+  const update: StatusUpdateInput = {
+    task_id: { value: taskId },
+    state: effect.state,
+    message: truncateUtf8(`the full status update could not be sent: ${typeof why === 'string' ? why : 'refused'}`, REFUSAL_TEXT_BYTES),
+  };
+  if (effect.reason !== undefined) update.reason = effect.reason;
   return update;
 }
 
@@ -38,10 +58,19 @@ export class StatusReporter {
       this.#logger.error({ taskId, state: effect.state }, 'status update dropped: no driver yet');
       return;
     }
+    let refusal: unknown;
     try {
       driver.sendStatusUpdate(toStatusUpdate(taskId, effect));
+      return;
     } catch (error) {
-      this.#logger.error({ taskId, state: effect.state, err: error }, 'status update refused by the driver');
+      refusal = error;
+    }
+    // Once, in its smallest form: if even that is refused (the outbox is full), it is logged.
+    try {
+      driver.sendStatusUpdate(minimalUpdate(taskId, effect, refusal));
+      this.#logger.warn({ taskId, state: effect.state, err: refusal }, 'status update refused by the driver; sent in its minimal form');
+    } catch (error) {
+      this.#logger.error({ taskId, state: effect.state, err: refusal, minimalErr: error }, 'status update refused by the driver');
     }
   }
 }

@@ -19,6 +19,7 @@ const CONFLICT = new URL('../fixtures/jobs/conflict.js', import.meta.url);
 const BROKEN = new URL('../fixtures/jobs/broken.js', import.meta.url);
 const TEXT = new URL('../fixtures/jobs/text.js', import.meta.url);
 const SLOW_START = new URL('../fixtures/jobs/slow-start.js', import.meta.url);
+const HOSTILE = new URL('../fixtures/jobs/hostile.js', import.meta.url);
 
 const live = new Set<PoolExecutor>();
 after(async () => {
@@ -194,6 +195,71 @@ describe('PoolExecutor: message text', () => {
         assert.ok(u.message.isWellFormed(), `well-formed: ${u.task_id.value}`);
         assert.ok(Buffer.byteLength(u.message) <= MAX_MESSAGE_BYTES, `bounded: ${u.task_id.value}`);
       }
+    } finally {
+      await close(h);
+    }
+  });
+});
+
+describe('PoolExecutor: hostile results and errors', () => {
+  it('a 50 MB string result under mem 128 is TASK_FAILED before any copy; the pool and its other tasks go on', async () => {
+    const h = await harness({ jobs: [FAULTS, HOSTILE] });
+    try {
+      h.executor.launchTask(h.driver, jobTask('big', 'bigString', { chars: 50_000_000 }, { memMb: 128 }));
+      h.executor.launchTask(h.driver, jobTask('beside', 'spin', { ms: 50 }));
+      const end = await h.ended('big', 20_000);
+      assert.equal(end.state, 'TASK_FAILED');
+      assert.equal(end.message, 'result is at least 50000002 bytes of JSON, over the limit of 1048576 bytes');
+      assert.equal((await h.ended('beside')).state, 'TASK_FINISHED');
+      assert.deepEqual(h.eventsOf('workerReplaced'), []);
+      // The same heap-limit lane runs the next task.
+      h.executor.launchTask(h.driver, jobTask('after', 'primes', { limit: 100 }, { memMb: 128 }));
+      assert.equal((await h.ended('after')).state, 'TASK_FINISHED');
+    } finally {
+      await close(h);
+    }
+  });
+
+  it('a result within the byte limit that could not be serialised in the heap left is TASK_FAILED, not a process abort', async () => {
+    const h = await harness({ jobs: [FAULTS, HOSTILE], maxResultBytes: 64 * 1024 * 1024 });
+    try {
+      h.executor.launchTask(h.driver, jobTask('heap', 'bigString', { chars: 40_000_000 }, { memMb: 64 }));
+      const end = await h.ended('heap', 20_000);
+      assert.equal(end.state, 'TASK_FAILED');
+      assert.match(end.message!, /^result could take up to 153 MiB of heap to serialise, more than its worker thread has left \(\d+ MiB\)$/);
+      assert.deepEqual(h.eventsOf('workerReplaced'), []);
+    } finally {
+      await close(h);
+    }
+  });
+
+  it('a huge array result stops serialising at the limit', async () => {
+    const h = await harness({ jobs: [FAULTS, HOSTILE] });
+    try {
+      h.executor.launchTask(h.driver, jobTask('arr', 'bigArray', { items: 2_000_000 }));
+      const end = await h.ended('arr', 20_000);
+      assert.equal(end.state, 'TASK_FAILED');
+      assert.match(end.message!, /^result is over 1048576 bytes of JSON, the limit \(stopped at 10485\d\d bytes\)$/);
+    } finally {
+      await close(h);
+    }
+  });
+
+  it('what a job throws is described without trusting it: TASK_FAILED saying what it was, no thread replaced', async () => {
+    const h = await harness({ jobs: [FAULTS, HOSTILE] });
+    try {
+      const cases: Array<[string, string]> = [
+        ['throwsUnprintableMessage', 'job threw an Error whose message cannot be converted to a string'],
+        ['throwsMessageGetter', 'job threw an Error whose message cannot be read'],
+        ['throwsRevokedProxy', 'job threw an object that cannot be read (a revoked Proxy?)'],
+        ['resultToJsonThrows', 'result is not JSON-serialisable: job threw an object that cannot be read (a revoked Proxy?)'],
+      ];
+      for (const [job] of cases) h.executor.launchTask(h.driver, jobTask(job, job));
+      for (const [job, message] of cases) {
+        const end = await h.ended(job);
+        assert.deepEqual([end.state, end.message], ['TASK_FAILED', message], job);
+      }
+      assert.deepEqual(h.eventsOf('workerReplaced'), []);
     } finally {
       await close(h);
     }
