@@ -10,7 +10,7 @@ import type { AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, TaskID, TaskIn
 
 export type Recorded =
   | { callback: 'registered'; executorInfo: ExecutorInfo; frameworkInfo: FrameworkInfo; agentInfo: AgentInfo }
-  | { callback: 'reregistered'; agentInfo: AgentInfo }
+  | { callback: 'reregistered'; agentInfo: AgentInfo; frameworkInfo: FrameworkInfo | undefined }
   | { callback: 'disconnected' }
   | { callback: 'launchTask'; task: TaskInfo }
   | { callback: 'killTask'; taskId: TaskID; killPolicy: KillPolicy | undefined }
@@ -49,8 +49,8 @@ export class RecordingExecutor implements Executor {
     this.record({ callback: 'registered', executorInfo, frameworkInfo, agentInfo });
   }
 
-  reregistered(_d: ExecutorDriver, agentInfo: AgentInfo): void {
-    this.record({ callback: 'reregistered', agentInfo });
+  reregistered(_d: ExecutorDriver, agentInfo: AgentInfo, frameworkInfo?: FrameworkInfo): void {
+    this.record({ callback: 'reregistered', agentInfo, frameworkInfo });
   }
 
   disconnected(): void {

@@ -143,6 +143,9 @@ for (const contentType of ENCODINGS) {
       const resub = r.agent.calls.filter((c) => c.type === 'SUBSCRIBE' && c.status === 200).at(-1)!;
       assert.equal(resub.call?.subscribe?.unacknowledged_updates?.length, 3);
       assert.deepEqual(r.executor.names().slice(0, 3), ['registered', 'launchTask', 'disconnected']);
+      // reregistered gets the FrameworkInfo of the new SUBSCRIBED (capabilities are re-read).
+      const rereg = r.executor.records.find((rec) => rec.callback === 'reregistered');
+      assert.ok(rereg?.callback === 'reregistered' && rereg.frameworkInfo?.name === r.driver.frameworkInfo?.name && rereg.frameworkInfo !== undefined);
     });
 
     it('lists launched-but-unacknowledged tasks on resubscribe, so the agent does not mark them LOST', async () => {

@@ -424,6 +424,28 @@ describe('PoolExecutor: kills', () => {
     }
   });
 
+  it('TASK_KILLING follows the framework capabilities of the latest SUBSCRIBED (re-read on reregistered), as upstream', async () => {
+    const h = await harness({}, KILLING_CAPABLE);
+    try {
+      // The framework re-registered without the capability while the agent restarted.
+      h.executor.reregistered(h.driver, { hostname: 'h' }, { user: 'u', name: 'f' });
+      h.executor.launchTask(h.driver, jobTask('c1', 'hang'));
+      await h.running('c1');
+      h.executor.killTask(h.driver, { value: 'c1' }, killPolicy(0));
+      await h.ended('c1');
+      assert.deepEqual(h.driver.states('c1'), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED'], 'no TASK_KILLING once the capability is gone');
+      // ... and back again.
+      h.executor.reregistered(h.driver, { hostname: 'h' }, KILLING_CAPABLE);
+      h.executor.launchTask(h.driver, jobTask('c2', 'hang'));
+      await h.running('c2');
+      h.executor.killTask(h.driver, { value: 'c2' }, killPolicy(0));
+      await h.ended('c2');
+      assert.deepEqual(h.driver.states('c2'), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_KILLED']);
+    } finally {
+      await close(h);
+    }
+  });
+
   it('cooperative jobs stop within the grace period: no escalation', async () => {
     const h = await harness();
     try {
