@@ -7,11 +7,18 @@ import type { TaskState, TaskStatusReason } from '../proto/types.js';
 import type { WorkerLoss } from './faults.js';
 import type { TerminalState } from './task-state.js';
 
+/** The state of a task refused before it was queued. */
+export type RefusedState = 'TASK_ERROR' | 'TASK_FAILED' | 'TASK_DROPPED' | 'TASK_LOST';
+
 export interface PoolExecutorEvents {
   /** A task's payload was valid; it is queued (TASK_STARTING sent). */
   taskAccepted: (info: { taskId: string; job: string }) => void;
-  /** A task was refused before it was queued: bad payload (TASK_ERROR) or launched during shutdown (TASK_FAILED). */
-  taskRejected: (info: { taskId: string; state: 'TASK_ERROR' | 'TASK_FAILED'; message: string }) => void;
+  /**
+   * A task was refused before it was queued: bad payload (TASK_ERROR), launched during shutdown
+   * (TASK_FAILED), or the queue was full (TASK_DROPPED, or TASK_LOST for a framework that is not
+   * PARTITION_AWARE).
+   */
+  taskRejected: (info: { taskId: string; state: RefusedState; message: string }) => void;
   /** A worker thread began the task (TASK_RUNNING). */
   taskStarted: (info: { taskId: string; job: string; queueWaitMs: number }) => void;
   /** A progress update was sent (after rate limiting). */

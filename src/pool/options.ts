@@ -25,6 +25,14 @@ export interface PoolExecutorOptions {
   readonly maxPayloadBytes?: number;
   /** Largest result (and progress data) JSON, in bytes; larger → TASK_FAILED. Default 1 MiB. */
   readonly maxResultBytes?: number;
+  /**
+   * Most tasks waiting for a thread (beyond the `threads` running). A task launched past it is
+   * refused with TASK_DROPPED (TASK_LOST for a framework without PARTITION_AWARE): it never
+   * started, and may succeed elsewhere or later. Default 10 000.
+   */
+  readonly maxQueuedTasks?: number;
+  /** Most bytes of task data (`TaskInfo.data`) waiting for a thread; past it, as `maxQueuedTasks`. Default 64 MiB. */
+  readonly maxQueuedBytes?: number;
   /** Least time between two progress updates of one task. Default 250 ms. */
   readonly progressIntervalMs?: number;
   /** Kill grace period when neither the KILL nor the task has a kill policy. Default 3000 ms (upstream). */
@@ -65,6 +73,8 @@ export interface ResolvedPoolOptions {
   readonly threads: number;
   readonly maxPayloadBytes: number;
   readonly maxResultBytes: number;
+  readonly maxQueuedTasks: number;
+  readonly maxQueuedBytes: number;
   readonly progressIntervalMs: number;
   readonly defaultKillGracePeriodMs: number;
   readonly shutdownGracePeriodMs: number;
@@ -85,6 +95,8 @@ function defaults(): Omit<ResolvedPoolOptions, 'jobModules' | 'logger' | 'onFram
     threads: availableParallelism(),
     maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
     maxResultBytes: 1024 * 1024,
+    maxQueuedTasks: 10_000,
+    maxQueuedBytes: 64 * 1024 * 1024,
     progressIntervalMs: DEFAULT_PROGRESS_INTERVAL_MS,
     defaultKillGracePeriodMs: DEFAULT_KILL_GRACE_MS,
     shutdownGracePeriodMs: 5_000,
@@ -159,6 +171,8 @@ export function resolvePoolOptions(options: PoolExecutorOptions = {}): ResolvedP
     threads: integer('threads', options.threads, 1, 1024, base.threads),
     maxPayloadBytes: integer('maxPayloadBytes', options.maxPayloadBytes, 16, 256 * 1024 * 1024, base.maxPayloadBytes),
     maxResultBytes: integer('maxResultBytes', options.maxResultBytes, 16, 256 * 1024 * 1024, base.maxResultBytes),
+    maxQueuedTasks: integer('maxQueuedTasks', options.maxQueuedTasks, 0, 10_000_000, base.maxQueuedTasks),
+    maxQueuedBytes: integer('maxQueuedBytes', options.maxQueuedBytes, 0, 16 * 1024 * 1024 * 1024, base.maxQueuedBytes),
     progressIntervalMs: integer('progressIntervalMs', options.progressIntervalMs, 0, 3_600_000, base.progressIntervalMs),
     defaultKillGracePeriodMs: integer('defaultKillGracePeriodMs', options.defaultKillGracePeriodMs, 0, 24 * 3_600_000, base.defaultKillGracePeriodMs),
     shutdownGracePeriodMs,

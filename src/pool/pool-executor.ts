@@ -20,7 +20,7 @@ import type { AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, TaskID, TaskIn
 import type { RunRequest, RunResponse, WorkerToMain } from '../../workers/protocol.js';
 import { backgroundClock, withLongTimers, type Clock } from '../clock.js';
 import { JobModuleError } from './errors.js';
-import type { PoolExecutorEvents } from './events.js';
+import type { PoolExecutorEvents, RefusedState } from './events.js';
 import { classifyRunError } from './faults.js';
 import { maxCompletionMs, maxCompletionProblem, resolveKillGraceMs } from './kill-policy.js';
 import { resolvePoolOptions, type PoolExecutorOptions, type ResolvedPoolOptions } from './options.js';
@@ -78,6 +78,9 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   readonly #reporter: StatusReporter;
   #inFlight = 0;
   #killingStateCapable = false;
+  #partitionAware = false;
+  /** Bytes of task data of the tasks in {@link #queue}. */
+  #queuedBytes = 0;
   #shuttingDown = false;
   #destroyed = false;
   #shutdown: Promise<void> | undefined;
@@ -182,6 +185,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   registered(driver: ExecutorDriver, executorInfo: ExecutorInfo, frameworkInfo: FrameworkInfo, _agentInfo: AgentInfo): void {
     this.#reporter.driver = driver;
     this.#killingStateCapable = hasKillingState(frameworkInfo);
+    this.#partitionAware = hasCapability(frameworkInfo, 'PARTITION_AWARE');
     this.#logger.info(
       { executorId: executorInfo.executor_id.value, threads: this.threads, jobs: this.jobs, taskKillingState: this.#killingStateCapable },
       'registered',
@@ -192,7 +196,10 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     this.#reporter.driver = driver;
     // As upstream's command executor: TASK_KILLING follows the framework's capabilities as of
     // the latest SUBSCRIBED (the framework may have re-registered with others meanwhile).
-    if (frameworkInfo !== undefined) this.#killingStateCapable = hasKillingState(frameworkInfo);
+    if (frameworkInfo !== undefined) {
+      this.#killingStateCapable = hasKillingState(frameworkInfo);
+      this.#partitionAware = hasCapability(frameworkInfo, 'PARTITION_AWARE');
+    }
     this.#logger.info({ agent: agentInfo.hostname, taskKillingState: this.#killingStateCapable }, 'reregistered');
   }
 
@@ -276,6 +283,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     this.#shuttingDown = true;
     this.#destroyed = true;
     this.#queue.clear();
+    this.#queuedBytes = 0;
     for (const record of this.#table.list()) this.#releaseRun(record);
     await this.#pool.destroy();
     this.#wakeIdleWaiters();
@@ -335,6 +343,16 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
       }
       return;
     }
+    const full = this.#queueFull(checked.filter((c) => c.payload !== undefined).map((c) => c.task));
+    if (full !== undefined) {
+      // Never started, and may well succeed later or on another agent: what TASK_DROPPED means
+      // (TASK_LOST for a framework that does not know it, as the master does). A group goes
+      // as one, as it would have run as one.
+      const state = this.#partitionAware ? 'TASK_DROPPED' : 'TASK_LOST';
+      this.#logger.warn({ tasks: checked.length, queued: this.#queue.size, queuedBytes: this.#queuedBytes }, 'launch refused: the queue is full');
+      for (const c of checked) this.#refuse(c.task.task_id.value, c.payload === undefined ? 'TASK_ERROR' : state, c.problem ?? full, c.payload === undefined ? 'REASON_TASK_INVALID' : undefined);
+      return;
+    }
     const group: TaskGroup | undefined = isGroup ? { taskIds: checked.map((c) => c.task.task_id.value) } : undefined;
     for (const c of checked) {
       if (c.payload === undefined) {
@@ -346,7 +364,27 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     this.#pump();
   }
 
-  #refuse(taskId: string, state: 'TASK_ERROR' | 'TASK_FAILED', message: string, reason: StatusEffect['reason']): void {
+  /**
+   * Why these tasks cannot be queued, when they cannot: the ones a free thread would not take at
+   * once must fit within the queue's bounds (count and bytes of task data).
+   */
+  #queueFull(tasks: readonly TaskInfo[]): string | undefined {
+    // The queue is pumped after every launch: tasks wait only when no thread is free.
+    const free = this.#queue.size > 0 ? 0 : Math.max(0, this.#options.threads - this.#inFlight);
+    const waiting = tasks.slice(free);
+    if (waiting.length === 0) return undefined;
+    const { maxQueuedTasks, maxQueuedBytes } = this.#options;
+    if (this.#queue.size + waiting.length > maxQueuedTasks) {
+      return `the executor's queue is full: ${this.#queue.size} tasks wait for a thread, the most is ${maxQueuedTasks}; the task was not started`;
+    }
+    const bytes = waiting.reduce((sum, task) => sum + (task.data?.byteLength ?? 0), 0);
+    if (this.#queuedBytes + bytes > maxQueuedBytes) {
+      return `the executor's queue is full: ${this.#queuedBytes} bytes of task data wait for a thread, and ${bytes} more would pass the most, ${maxQueuedBytes}; the task was not started`;
+    }
+    return undefined;
+  }
+
+  #refuse(taskId: string, state: RefusedState, message: string, reason: StatusEffect['reason']): void {
     this.#send(taskId, { type: 'status', state, message, ...(reason !== undefined ? { reason } : {}) });
     this.#logger.info({ taskId, state, message }, 'task refused');
     this.emit('taskRejected', { taskId, state, message });
@@ -364,6 +402,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
       acceptedAt: this.#clock.now(),
     });
     this.#queue.add(record.id);
+    this.#queuedBytes += record.dataBytes;
     this.#apply(record, lifecycle.accept());
     this.emit('taskAccepted', { taskId: record.id, job: record.job });
     const limitMs = maxCompletionMs(task);
@@ -375,10 +414,15 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   #pump(): void {
     while (!this.#shuttingDown && this.#inFlight < this.#options.threads && this.#queue.size > 0) {
       const id = this.#queue.values().next().value as string;
-      this.#queue.delete(id);
+      this.#unqueue(id);
       const record = this.#table.get(id);
       if (record !== undefined) this.#dispatch(record);
     }
+  }
+
+  #unqueue(id: string): void {
+    if (!this.#queue.delete(id)) return;
+    this.#queuedBytes -= this.#table.get(id)?.dataBytes ?? 0;
   }
 
   #dispatch(record: TaskRecord): void {
@@ -515,7 +559,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
           if (effect.state === 'TASK_RUNNING' && record.startedAt === undefined) this.#started(record);
           break;
         case 'dequeue':
-          this.#queue.delete(record.id);
+          this.#unqueue(record.id);
           break;
         case 'abortJob':
           record.port?.postMessage({ type: 'abort', reason: effect.reason });
@@ -653,5 +697,9 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
 }
 
 function hasKillingState(frameworkInfo: FrameworkInfo): boolean {
-  return (frameworkInfo.capabilities ?? []).some((c) => c.type === 'TASK_KILLING_STATE');
+  return hasCapability(frameworkInfo, 'TASK_KILLING_STATE');
+}
+
+function hasCapability(frameworkInfo: FrameworkInfo, type: string): boolean {
+  return (frameworkInfo.capabilities ?? []).some((c) => c.type === type);
 }

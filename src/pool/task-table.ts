@@ -19,6 +19,8 @@ export interface TaskRecord {
   readonly id: string;
   readonly job: string;
   readonly input: unknown;
+  /** Bytes of its `TaskInfo.data`, counted against the queue's byte bound while it waits. */
+  readonly dataBytes: number;
   readonly killPolicy: KillPolicy | undefined;
   /** The worker heap limit this task asks for (its `mem`), when it differs from the pool's. */
   readonly memoryMb: number | undefined;
@@ -77,6 +79,7 @@ export class TaskTable {
       id,
       job: entry.job,
       input: entry.input,
+      dataBytes: entry.task.data?.byteLength ?? 0,
       killPolicy: entry.task.kill_policy,
       memoryMb: entry.memoryMb,
       group: entry.group,

@@ -266,6 +266,58 @@ describe('PoolExecutor: hostile results and errors', () => {
   });
 });
 
+describe('PoolExecutor: queue bounds', () => {
+  it('past maxQueuedTasks a launch is TASK_LOST (TASK_DROPPED when PARTITION_AWARE) saying why; room again once the queue drains', async () => {
+    const h = await harness({ threads: 1, maxQueuedTasks: 2 });
+    try {
+      h.executor.launchTask(h.driver, jobTask('busy', 'cooperative'));
+      h.executor.launchTask(h.driver, jobTask('q1', 'noop'));
+      h.executor.launchTask(h.driver, jobTask('q2', 'noop'));
+      h.executor.launchTask(h.driver, jobTask('q3', 'noop'));
+      assert.deepEqual(h.driver.of('q3').map((u) => [u.state, u.message]), [
+        ['TASK_LOST', "the executor's queue is full: 2 tasks wait for a thread, the most is 2; the task was not started"],
+      ]);
+      assert.deepEqual(h.eventsOf('taskRejected').map((e) => [e.taskId, e.state]), [['q3', 'TASK_LOST']]);
+      assert.equal(h.executor.queued, 2);
+      h.executor.reregistered(h.driver, { hostname: 'h' }, { user: 'u', name: 'f', capabilities: [{ type: 'PARTITION_AWARE' }] });
+      h.executor.launchTask(h.driver, jobTask('q4', 'noop'));
+      assert.deepEqual(h.driver.states('q4'), ['TASK_DROPPED']);
+      // A group that would not fit goes as one.
+      h.executor.killTask(h.driver, { value: 'q2' });
+      h.executor.launchTaskGroup(h.driver, [jobTask('g1', 'noop'), jobTask('g2', 'noop')]);
+      assert.deepEqual([h.driver.states('g1'), h.driver.states('g2')], [['TASK_DROPPED'], ['TASK_DROPPED']]);
+      h.executor.killTask(h.driver, { value: 'busy' });
+      assert.equal((await h.ended('q1')).state, 'TASK_FINISHED');
+      h.executor.launchTask(h.driver, jobTask('q5', 'noop'));
+      assert.equal((await h.ended('q5')).state, 'TASK_FINISHED');
+    } finally {
+      await close(h);
+    }
+  });
+
+  it('past maxQueuedBytes of task data a launch is refused too; tasks a free thread takes at once never count', async () => {
+    const h = await harness({ threads: 1, maxQueuedBytes: 100 });
+    try {
+      // More data than b1 and b2 together, but a thread is free: not queued, not counted.
+      h.executor.launchTask(h.driver, jobTask('busy', 'cooperative', { pad: 'x'.repeat(60) }));
+      h.executor.launchTask(h.driver, jobTask('b1', 'echo', 'x'.repeat(40)));
+      h.executor.launchTask(h.driver, jobTask('b2', 'echo', 'x'.repeat(40)));
+      assert.deepEqual(h.driver.states('b1'), ['TASK_STARTING']);
+      assert.deepEqual(h.driver.of('b2').map((u) => [u.state, u.message]), [
+        ['TASK_LOST', "the executor's queue is full: 65 bytes of task data wait for a thread, and 65 more would pass the most, 100; the task was not started"],
+      ]);
+      // A kill of the queued task gives its bytes back.
+      h.executor.killTask(h.driver, { value: 'b1' });
+      h.executor.launchTask(h.driver, jobTask('b3', 'echo', 'x'.repeat(40)));
+      assert.deepEqual(h.driver.states('b3'), ['TASK_STARTING']);
+      h.executor.killTask(h.driver, { value: 'busy' });
+      assert.equal((await h.ended('b3')).state, 'TASK_FINISHED');
+    } finally {
+      await close(h);
+    }
+  });
+});
+
 describe('PoolExecutor: bad payloads', () => {
   it('every kind of bad payload is TASK_ERROR (REASON_TASK_INVALID) with an exact message', async () => {
     const h = await harness({ maxPayloadBytes: 64 });

@@ -26,6 +26,8 @@ describe('PoolExecutor options', () => {
     assert.equal(o.threads, availableParallelism());
     assert.equal(o.maxPayloadBytes, 1024 * 1024);
     assert.equal(o.maxResultBytes, 1024 * 1024);
+    assert.equal(o.maxQueuedTasks, 10_000);
+    assert.equal(o.maxQueuedBytes, 64 * 1024 * 1024);
     assert.equal(o.progressIntervalMs, 250);
     assert.equal(o.defaultKillGracePeriodMs, 3_000);
     assert.equal(o.shutdownGracePeriodMs, 5_000);
@@ -59,6 +61,8 @@ describe('PoolExecutor options', () => {
     ['threads', 0, 'from 1 to 1024'],
     ['maxPayloadBytes', 1.5, 'from 16 to 268435456'],
     ['maxResultBytes', -1, 'from 16 to 268435456'],
+    ['maxQueuedTasks', -1, 'from 0 to 10000000'],
+    ['maxQueuedBytes', 0.5, 'from 0 to 17179869184'],
     ['progressIntervalMs', 'fast', 'from 0 to 3600000'],
     ['defaultKillGracePeriodMs', -1, 'from 0 to 86400000'],
     ['shutdownGracePeriodMs', Number.NaN, 'from 0 to 86400000'],
