@@ -5,7 +5,6 @@ import { Status, type Executor, type ExecutorDriver, type StatusUpdateInput } fr
 import { silentLogger, type Logger } from '../log.js';
 import { codecFor, type Codec } from '../protocol/codec.js';
 import { truncateUtf8, wellFormed } from '../protocol/utf8.js';
-import { missingRequiredFields } from '../proto/schema.js';
 import {
   TASK_STATES,
   type AgentInfo,
@@ -16,6 +15,7 @@ import {
   type TaskStatus,
 } from '../proto/types.js';
 import { AgentConnection, type ConnectionStateKind, type SubscribeCall } from './connection.js';
+import { eventTypeName, routeEvent, type EventHandlers } from './event-router.js';
 import { readExecutorEnvironment, type ExecutorEnvironment } from './environment.js';
 import type { DisconnectReason, DriverEvents } from './events.js';
 import { resolveDriverOptions, type MesosExecutorDriverOptions, type ResolvedDriverOptions } from './options.js';
@@ -408,72 +408,35 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
   }
 
   #onEvent(event: Event): void {
-    const type = typeof event.type === 'string' ? event.type : 'UNKNOWN';
-    this.emit('eventReceived', { type });
-    switch (type) {
-      case 'SUBSCRIBED':
-        // A second SUBSCRIBED on one stream: nothing new to act on.
-        return this.#ignore(type, 'already subscribed on this stream');
-      case 'LAUNCH': {
-        const task = event.launch?.task;
-        if (task === undefined) return this.#ignore(type, 'no task');
-        // Events are decoded leniently: a TaskInfo missing a required field would crash the
-        // next SUBSCRIBE (it is re-encoded in unacknowledged_tasks), and one without a task id
-        // cannot even be recorded. A real agent never sends one; upstream fails to parse it.
-        const missing = missingRequiredFields('mesos.v1.TaskInfo', task);
-        if (missing.length > 0) return this.#ignore(type, `task lacks ${missing.join(', ')}`);
-        this.#outbox.addTask(task);
-        this.#dispatch('launchTask', () => this.#executor.launchTask(this, task));
-        return;
-      }
-      case 'LAUNCH_GROUP': {
-        const tasks = event.launch_group?.task_group?.tasks ?? [];
-        const missing = tasks.flatMap((task) => missingRequiredFields('mesos.v1.TaskInfo', task));
-        if (tasks.length === 0 || missing.length > 0) return this.#ignore(type, tasks.length === 0 ? 'no tasks' : `a task lacks ${missing.join(', ')}`);
-        for (const task of tasks) this.#outbox.addTask(task);
-        if (this.#executor.launchTaskGroup !== undefined) {
-          this.#dispatch('launchTaskGroup', () => this.#executor.launchTaskGroup!(this, tasks));
-        } else {
-          for (const task of tasks) this.#dispatch('launchTask', () => this.#executor.launchTask(this, task));
-        }
-        return;
-      }
-      case 'KILL': {
-        const kill = event.kill;
-        if (typeof kill?.task_id?.value !== 'string') return this.#ignore(type, 'no kill.task_id');
-        this.#dispatch('killTask', () => this.#executor.killTask(this, kill.task_id, kill.kill_policy));
-        return;
-      }
-      case 'ACKNOWLEDGED': {
-        const ack = event.acknowledged;
-        if (typeof ack?.task_id?.value !== 'string' || !(ack.uuid instanceof Uint8Array)) {
-          return this.#ignore(type, 'no acknowledged.task_id or uuid');
-        }
-        return this.#onAcknowledged(ack.task_id.value, ack.uuid);
-      }
-      case 'MESSAGE': {
-        const data = event.message?.data ?? new Uint8Array(0);
-        this.#dispatch('frameworkMessage', () => this.#executor.frameworkMessage(this, data));
-        return;
-      }
-      case 'ERROR':
-        // An agent never sends ERROR to an executor (upstream's library only injects it for a
-        // refused call, which we handle per call); from the wire it means the peer gave up on us.
-        return this.#fail(event.error?.message ?? 'ERROR event without a message');
-      case 'SHUTDOWN':
-        return this.#requestShutdown(false, 'SHUTDOWN from the agent');
-      case 'HEARTBEAT':
-        this.emit('heartbeat');
-        return;
-      default:
-        // New event types are added upstream behind UNKNOWN = 0: ignore what we do not know.
-        this.#logger.debug({ type: event.type }, 'ignoring an event of unknown type');
-    }
+    this.emit('eventReceived', { type: eventTypeName(event) });
+    routeEvent(event, this.#eventHandlers);
   }
 
-  #ignore(type: string, why: string): void {
-    this.#logger.warn({ type, why }, 'ignoring a malformed event');
-  }
+  /** What each event means here (the router has checked what it carries). */
+  readonly #eventHandlers: EventHandlers = {
+    launch: (task) => {
+      this.#outbox.addTask(task);
+      this.#dispatch('launchTask', () => this.#executor.launchTask(this, task));
+    },
+    launchGroup: (tasks) => {
+      for (const task of tasks) this.#outbox.addTask(task);
+      if (this.#executor.launchTaskGroup !== undefined) {
+        this.#dispatch('launchTaskGroup', () => this.#executor.launchTaskGroup!(this, tasks));
+      } else {
+        for (const task of tasks) this.#dispatch('launchTask', () => this.#executor.launchTask(this, task));
+      }
+    },
+    kill: (taskId, killPolicy) => this.#dispatch('killTask', () => this.#executor.killTask(this, taskId, killPolicy)),
+    acknowledged: (taskId, uuid) => this.#onAcknowledged(taskId, uuid),
+    message: (data) => this.#dispatch('frameworkMessage', () => this.#executor.frameworkMessage(this, data)),
+    // An agent never sends ERROR to an executor (upstream's library only injects it for a
+    // refused call, which we handle per call); from the wire it means the peer gave up on us.
+    error: (message) => this.#fail(message),
+    shutdown: () => this.#requestShutdown(false, 'SHUTDOWN from the agent'),
+    heartbeat: () => this.emit('heartbeat'),
+    malformed: (type, why) => this.#logger.warn({ type, why }, 'ignoring a malformed event'),
+    unknown: (type) => this.#logger.debug({ type }, 'ignoring an event of unknown type'),
+  };
 
   #onAcknowledged(taskId: string, uuid: Uint8Array): void {
     const entry = this.#outbox.acknowledge(taskId, uuid);
