@@ -56,6 +56,11 @@ export interface PoolExecutorOptions {
   readonly taskMemoryLimits?: boolean;
   /** Idle threads of the per-memory-limit pools retire after this long. Default 30 000 ms. */
   readonly idleTimeoutMs?: number;
+  /**
+   * Per-memory-limit pools kept while none of their tasks runs (each holds up to `threads` idle
+   * threads until `idleTimeoutMs`); past it the least recently used is closed at once. Default 2.
+   */
+  readonly maxIdleMemoryPools?: number;
   /** After terminating a worker (kill escalation), how long to wait for its exit before reporting. Default 1000 ms. */
   readonly terminateWaitMs?: number;
   /** Called with the data of each framework message (MESSAGE event); also emitted as `frameworkMessage`. */
@@ -82,6 +87,7 @@ export interface ResolvedPoolOptions {
   readonly workerMemoryMb: number | undefined;
   readonly taskMemoryLimits: boolean;
   readonly idleTimeoutMs: number;
+  readonly maxIdleMemoryPools: number;
   readonly terminateWaitMs: number;
   readonly onFrameworkMessage: ((data: Uint8Array) => void) | undefined;
   readonly logger: Logger;
@@ -103,6 +109,7 @@ function defaults(): Omit<ResolvedPoolOptions, 'jobModules' | 'logger' | 'onFram
     shutdownMarginMs: 1_000,
     taskMemoryLimits: true,
     idleTimeoutMs: 30_000,
+    maxIdleMemoryPools: 2,
     terminateWaitMs: 1_000,
     // src/pool/options.js → ../../workers/worker.js, in the build output as in the sources' layout.
     workerFile: new URL('../../workers/worker.js', import.meta.url),
@@ -180,6 +187,7 @@ export function resolvePoolOptions(options: PoolExecutorOptions = {}): ResolvedP
     workerMemoryMb: options.workerMemoryMb === undefined ? undefined : integer('workerMemoryMb', options.workerMemoryMb, MIN_WORKER_MEMORY_MB, 1024 * 1024, 0),
     taskMemoryLimits: boolean('taskMemoryLimits', options.taskMemoryLimits, base.taskMemoryLimits),
     idleTimeoutMs: integer('idleTimeoutMs', options.idleTimeoutMs, 0, 24 * 3_600_000, base.idleTimeoutMs),
+    maxIdleMemoryPools: integer('maxIdleMemoryPools', options.maxIdleMemoryPools, 0, 1024, base.maxIdleMemoryPools),
     terminateWaitMs: integer('terminateWaitMs', options.terminateWaitMs, 0, 60_000, base.terminateWaitMs),
     onFrameworkMessage: options.onFrameworkMessage,
     logger: options.logger ?? silentLogger,

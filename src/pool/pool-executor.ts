@@ -101,6 +101,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
       startup: { builtinJobs: resolved.builtinJobs, jobModules: resolved.jobModules },
       workerMemoryMb: resolved.workerMemoryMb,
       idleTimeoutMs: resolved.idleTimeoutMs,
+      maxIdleLanes: resolved.maxIdleMemoryPools,
       onIdleWorkerError: (error) => onIdleError(error),
     });
     let jobs: readonly string[];
@@ -173,6 +174,11 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   /** Worker threads alive now, in all lanes (0 once the pool is destroyed). */
   get liveThreads(): number {
     return this.#pool.threadCount;
+  }
+
+  /** Per-memory-limit pools alive (besides the shared one). */
+  get memoryPools(): number {
+    return this.#pool.laneCount;
   }
 
   /** Live tasks (queued, running or being killed). */

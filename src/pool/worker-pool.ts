@@ -3,10 +3,15 @@
  *
  * V8's heap limit (`resourceLimits.maxOldGenerationSizeMb`) is fixed when a thread starts, so
  * a task asking for its own limit (its `mem` resource) cannot share a thread with tasks of
- * another limit. Rule: tasks without `mem`, or whose `mem` equals `workerMemoryMb`, run on the
- * default lane (`threads` warm workers); each other limit gets a lane of its own, created on
- * first use, whose threads start on demand and retire after `idleTimeoutMs`. The executor caps
- * the runs in flight across all lanes at `threads`, so lanes never add CPU contention.
+ * another limit. Rule: a task's `mem` is rounded DOWN to one of a few buckets (4 per doubling,
+ * {@link memoryBucketMb}: 64, 80, 96, 112, 128, 160, ...), so that 60 distinct `mem` values make
+ * a handful of lanes, not 60. Tasks without `mem`, or whose bucket equals `workerMemoryMb`, run
+ * on the default lane (`threads` warm workers); each other bucket gets a lane of its own, created
+ * on first use, whose threads start on demand and retire after `idleTimeoutMs`. At most
+ * `maxIdleLanes` lanes are kept with no run in flight: past that the least recently used idle
+ * lane is destroyed at once (its threads end). The executor caps the runs in flight across all
+ * lanes at `threads`, so lanes never add CPU contention, and the live threads stay below
+ * `threads` × (1 + lanes busy + `maxIdleLanes`), lanes busy being at most `threads`.
  */
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -14,6 +19,24 @@ import type { DescribeResponse, RunRequest, RunResponse, WorkerRequest, WorkerRe
 
 /** A smaller heap cannot even load the worker and its job modules. */
 export const MIN_WORKER_MEMORY_MB = 16;
+
+/**
+ * The heap limit a task asking for `mb` runs under: `mb` rounded down to 3 significant bits
+ * (m, 1.25 m, 1.5 m, 1.75 m for each power of two m), at least {@link MIN_WORKER_MEMORY_MB}.
+ * Down, not up: a task's `mem` pays for all of its memory, of which the V8 heap is only a part.
+ */
+export function memoryBucketMb(mb: number): number {
+  const m = Math.max(MIN_WORKER_MEMORY_MB, Math.floor(mb));
+  const step = 2 ** Math.floor(Math.log2(m)) / 4;
+  return Math.floor(m / step) * step;
+}
+
+interface Lane {
+  readonly pool: Piscina;
+  inFlight: number;
+  /** Ordinal of its latest run, for least-recently-used retirement. */
+  lastUsed: number;
+}
 
 export interface WorkerPoolConfig {
   readonly threads: number;
@@ -24,6 +47,8 @@ export interface WorkerPoolConfig {
   readonly workerMemoryMb: number | undefined;
   /** How long an idle thread of a per-limit lane lives. */
   readonly idleTimeoutMs: number;
+  /** Per-limit lanes kept while no run is in flight on them; more are destroyed, least recently used first. */
+  readonly maxIdleLanes: number;
   /** An error of a worker with no task in hand (for example a leftover timer that threw). */
   readonly onIdleWorkerError: (error: unknown) => void;
 }
@@ -35,7 +60,8 @@ function isRunResponse(value: unknown): value is RunResponse {
 export class WorkerPool {
   readonly #config: WorkerPoolConfig;
   readonly #default: Piscina;
-  readonly #lanes = new Map<number, Piscina>();
+  readonly #lanes = new Map<number, Lane>();
+  #runs = 0;
   #destroyed = false;
 
   constructor(config: WorkerPoolConfig) {
@@ -45,7 +71,7 @@ export class WorkerPool {
 
   /** The heap limit a task with this `mem` runs under (undefined: Node's default). */
   heapLimitFor(memoryMb: number | undefined): number | undefined {
-    return memoryMb === undefined ? this.#config.workerMemoryMb : Math.max(MIN_WORKER_MEMORY_MB, memoryMb);
+    return memoryMb === undefined ? this.#config.workerMemoryMb : memoryBucketMb(memoryMb);
   }
 
   /** The ready handshake: one worker loads the job modules and lists the jobs. */
@@ -55,11 +81,46 @@ export class WorkerPool {
   }
 
   run(request: RunRequest, memoryMb: number | undefined, signal: AbortSignal): Promise<RunResponse> {
-    const lane = this.#laneFor(memoryMb);
-    return lane.run(request, { signal, transferList: [request.port] }).then((value: unknown) => {
+    const limit = this.heapLimitFor(memoryMb);
+    if (memoryMb === undefined || limit === this.#config.workerMemoryMb) return this.#runOn(this.#default, request, signal);
+    let lane = this.#lanes.get(limit!);
+    if (lane === undefined) {
+      lane = { pool: this.#createLane(limit, false), inFlight: 0, lastUsed: 0 };
+      this.#lanes.set(limit!, lane);
+    }
+    const used = lane;
+    used.inFlight++;
+    used.lastUsed = ++this.#runs;
+    const done = (): void => {
+      used.inFlight--;
+      if (used.inFlight === 0) this.#retireIdleLanes();
+    };
+    const pending = this.#runOn(used.pool, request, signal);
+    pending.then(done, done);
+    return pending;
+  }
+
+  /** Heap-limit lanes (besides the default one) alive now. */
+  get laneCount(): number {
+    return this.#lanes.size;
+  }
+
+  #runOn(pool: Piscina, request: RunRequest, signal: AbortSignal): Promise<RunResponse> {
+    return pool.run(request, { signal, transferList: [request.port] }).then((value: unknown) => {
       if (!isRunResponse(value)) throw new TypeError('worker answered a run with something else than a result');
       return value;
     });
+  }
+
+  /** Destroys idle lanes beyond `maxIdleLanes`, least recently used first. */
+  #retireIdleLanes(): void {
+    if (this.#destroyed) return;
+    const idle = [...this.#lanes].filter(([, lane]) => lane.inFlight === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [limit, lane] of idle.slice(0, Math.max(0, idle.length - this.#config.maxIdleLanes))) {
+      this.#lanes.delete(limit);
+      // Nothing is in flight on it: destroying it only ends its idle threads.
+      lane.pool.destroy().catch(() => {});
+    }
   }
 
   /** The live worker with this threadId, in any lane. */
@@ -98,18 +159,7 @@ export class WorkerPool {
 
   *#allLanes(): Iterable<Piscina> {
     yield this.#default;
-    yield* this.#lanes.values();
-  }
-
-  #laneFor(memoryMb: number | undefined): Piscina {
-    const limit = this.heapLimitFor(memoryMb);
-    if (memoryMb === undefined || limit === this.#config.workerMemoryMb) return this.#default;
-    let lane = this.#lanes.get(limit!);
-    if (lane === undefined) {
-      lane = this.#createLane(limit, false);
-      this.#lanes.set(limit!, lane);
-    }
-    return lane;
+    for (const lane of this.#lanes.values()) yield lane.pool;
   }
 
   #createLane(heapLimitMb: number | undefined, warm: boolean): Piscina {

@@ -132,6 +132,24 @@ describe('PoolExecutor: running tasks', () => {
     }
   });
 
+  it('60 distinct mem values make a few heap-limit pools, and idle ones are closed: the threads stay bounded', async () => {
+    const h = await harness({ threads: 2 });
+    try {
+      const ids: string[] = [];
+      for (let mem = 64; mem < 124; mem++) {
+        ids.push(`mem${mem}`);
+        h.executor.launchTask(h.driver, jobTask(`mem${mem}`, 'noop', undefined, { memMb: mem }));
+      }
+      for (const id of ids) assert.equal((await h.ended(id, 20_000)).state, 'TASK_FINISHED');
+      // 64…123 MB round down to 4 buckets (64, 80, 96, 112); 2 of them are kept idle.
+      assert.ok(h.executor.memoryPools <= 2, `${h.executor.memoryPools} memory pools`);
+      // The shared pool's 2 threads, and at most 2 threads in each idle pool kept.
+      await waitFor(() => h.executor.liveThreads <= 6, { what: `at most 6 live threads (${h.executor.liveThreads})` });
+    } finally {
+      await close(h);
+    }
+  });
+
   it('an input with __proto__ keys reaches the job as plain data and pollutes nothing', async () => {
     const h = await harness();
     try {

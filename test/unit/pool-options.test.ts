@@ -69,6 +69,7 @@ describe('PoolExecutor options', () => {
     ['shutdownMarginMs', -5, 'from 0 to 86400000'],
     ['workerMemoryMb', 8, 'from 16 to 1048576'],
     ['idleTimeoutMs', Infinity, 'from 0 to 86400000'],
+    ['maxIdleMemoryPools', -1, 'from 0 to 1024'],
     ['terminateWaitMs', 60_001, 'from 0 to 60000'],
   ] as const) {
     it(`${name} must be an integer ${range}`, () => {

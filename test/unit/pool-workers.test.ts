@@ -7,6 +7,7 @@ import { createTaskContext } from '../../workers/context.js';
 import * as builtins from '../../workers/jobs/index.js';
 import { addModuleJobs, JobRegistryError, loadJobRegistry, type RegisteredJob } from '../../workers/registry.js';
 import { encodeJson } from '../../workers/result.js';
+import { memoryBucketMb } from '../../src/pool/worker-pool.js';
 
 function fakeContext(): { ctx: JobContext; controller: AbortController; progress: Array<[string, unknown]> } {
   const controller = new AbortController();
@@ -147,5 +148,14 @@ describe('task context', () => {
     await new Promise((resolve) => setImmediate(resolve));
     port1.close();
     assert.deepEqual(received.map((m) => (m as { type: string }).type), ['progress', 'frameworkMessage']);
+  });
+});
+
+describe('memoryBucketMb', () => {
+  it('rounds a task mem down to 4 buckets per doubling, at least 16 MB', () => {
+    const buckets = new Set<number>();
+    for (let mem = 64; mem < 124; mem++) buckets.add(memoryBucketMb(mem));
+    assert.deepEqual([...buckets], [64, 80, 96, 112]);
+    assert.deepEqual([1, 16, 17, 20, 31.9, 128, 200, 1000, 4096, 5000].map(memoryBucketMb), [16, 16, 16, 20, 28, 128, 192, 896, 4096, 4096]);
   });
 });
