@@ -193,7 +193,15 @@ export class AgentConnection {
   // ---- transitions ----
 
   #subscribe(reached: boolean): void {
-    const call = this.#host.subscribeCall();
+    let call: SubscribeCall;
+    try {
+      call = this.#host.subscribeCall();
+    } catch (error) {
+      // Every update and task it carries was checked when recorded, so this is a bug; a
+      // SUBSCRIBE that cannot be built would fail the same way every time: give up cleanly.
+      this.#options.logger.error({ err: error }, 'cannot build a SUBSCRIBE');
+      return this.#giveUp(`cannot build a SUBSCRIBE: ${errorMessage(error)}`);
+    }
     const attempt = ++this.#attempts;
     const abort = new AbortController();
     const state: ConnectionState & { kind: 'subscribing' } = { kind: 'subscribing', attempt, abort, carried: call.carried, reached };

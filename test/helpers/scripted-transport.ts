@@ -16,25 +16,33 @@ const SUBSCRIBED = encodeRecord(
   }),
 );
 
-/** A stream that says SUBSCRIBED when started; the test can end it. */
+/** A stream that says SUBSCRIBED when started (unless `silent`); the test can end it. */
 export class ScriptedStream implements EventStream {
   readonly contentType = 'application/x-protobuf';
   handlers: StreamHandlers | undefined;
+  closed = false;
+  constructor(private readonly silent = false) {}
   start(handlers: StreamHandlers): void {
     this.handlers = handlers;
-    handlers.onData(SUBSCRIBED);
+    if (!this.silent) handlers.onData(SUBSCRIBED);
   }
-  close(): void {}
+  close(): void {
+    this.closed = true;
+  }
 }
 
 /**
- * Answers each SUBSCRIBE as scripted: a stream; `hang`: connected, never answered; `pending`:
- * the connection itself never comes up (both until the signal aborts them).
+ * One SUBSCRIBE's fate: `stream` (200 and SUBSCRIBED), `silent` (200, then nothing), `hang`
+ * (connected, never answered), `pending` (the connection never comes up), `refused` (the
+ * connection is refused), or an HTTP status answered without a stream.
  */
+export type SubscribeStep = 'stream' | 'silent' | 'hang' | 'pending' | 'refused' | number;
+
+/** Answers each SUBSCRIBE as scripted (then `stream` once the script is used up). */
 export class ScriptedTransport implements AgentTransport {
   readonly subscribes: Array<{ signal: AbortSignal | undefined }> = [];
   readonly streams: ScriptedStream[] = [];
-  constructor(private readonly script: Array<'stream' | 'hang' | 'pending'>) {}
+  constructor(private readonly script: SubscribeStep[]) {}
 
   subscribe(_body: Uint8Array, _contentType: string, signal?: AbortSignal, onConnect?: () => void): Promise<SubscribeResult> {
     this.subscribes.push({ signal });
@@ -43,7 +51,10 @@ export class ScriptedTransport implements AgentTransport {
       if (step === 'hang') onConnect?.();
       return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted'))));
     }
-    const stream = new ScriptedStream();
+    if (step === 'refused') return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5051'), { code: 'ECONNREFUSED' }));
+    onConnect?.();
+    if (typeof step === 'number') return Promise.resolve({ ok: false, status: step, body: `scripted ${step}` });
+    const stream = new ScriptedStream(step === 'silent');
     this.streams.push(stream);
     return Promise.resolve({ ok: true, stream });
   }
