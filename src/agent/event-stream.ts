@@ -34,6 +34,8 @@ export class EventStream {
     res.flushHeaders();
     // The executor went away (or the socket was destroyed by a fault): later writes are lost.
     res.on('close', () => this.#closed('client-closed'));
+    // Already gone (a SUBSCRIBE processed late): closed once the owner has taken the stream.
+    if (res.destroyed || res.socket === null || res.socket.destroyed) queueMicrotask(() => this.#closed('client-closed'));
   }
 
   /** Still connected and writing (not silent). */

@@ -5,11 +5,49 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventEmitter } from 'eventemitter3';
 import type { Codec, ContentType } from '../protocol/codec.js';
 import type { Call } from '../proto/types.js';
-import type { CallRecord, LocalAgentEvents } from './events.js';
+import type { AgentPhase, CallRecord, LocalAgentEvents } from './events.js';
 import type { ExecutorSession, MutableCounters } from './executor-session.js';
 import type { StatusFaults } from './faults.js';
 import { decideExecutorRequest, type EndpointContext } from './http-handler.js';
 import { writeReply } from './http-server.js';
+import type { AgentConfig, ExecutorClaims } from './options.js';
+
+/** One context object for every request: getters read the live state, nothing is allocated per call. */
+export function endpointContext(
+  config: AgentConfig,
+  session: ExecutorSession,
+  phase: () => AgentPhase,
+  codecs: Readonly<Record<ContentType, Codec>>,
+): EndpointContext {
+  const tokens = new Map<string, () => ExecutorClaims>();
+  for (const [token, claims] of Object.entries(config.extraAuthTokens)) tokens.set(token, () => claims);
+  if (config.authToken !== undefined) {
+    // The agent's own token always stands for the current executor run.
+    tokens.set(config.authToken, () => ({ fid: config.frameworkId, eid: config.executorId, cid: session.containerId }));
+  }
+  return {
+    get containerizerRecovering() {
+      return phase() === 'containerizer-recovery';
+    },
+    get recovering() {
+      return phase() === 'recovering';
+    },
+    lookupToken: tokens.size > 0 ? (token) => tokens.get(token)?.() : undefined,
+    get frameworkKnown() {
+      return session.known;
+    },
+    frameworkId: config.frameworkId,
+    executorId: config.executorId,
+    get containerId() {
+      return session.containerId;
+    },
+    get executorRegistering() {
+      return session.state === 'REGISTERING';
+    },
+    contentTypes: config.contentTypes,
+    codecs,
+  };
+}
 
 export interface ExecutorEndpointDeps {
   readonly context: EndpointContext;
@@ -26,6 +64,9 @@ export class ExecutorEndpoint {
   /** Every request answered (empty unless `recordCalls`). */
   readonly calls: CallRecord[] = [];
   readonly #deps: ExecutorEndpointDeps;
+  /** Delays for the next SUBSCRIBE calls, in order (see LocalAgent.delaySubscribe). */
+  readonly #subscribeDelays: number[] = [];
+  readonly #delayed = new Set<NodeJS.Timeout>();
 
   constructor(deps: ExecutorEndpointDeps) {
     this.#deps = deps;
@@ -52,10 +93,24 @@ export class ExecutorEndpoint {
         writeReply(res, decision.status, decision.body, decision.headers);
         this.#record(req, path, contentType, decision.call, decision.status, decision.body, false);
         return;
-      case 'subscribe':
-        this.#record(req, path, contentType, decision.call, 200, '', false);
-        session.subscribe(decision.call, decision.streamCodec, res);
+      case 'subscribe': {
+        const { call, streamCodec } = decision;
+        const delayMs = this.#subscribeDelays.shift();
+        if (delayMs === undefined) {
+          this.#record(req, path, contentType, call, 200, '', false);
+          session.subscribe(call, streamCodec, res);
+          return;
+        }
+        // A busy agent: nothing is answered and nothing changes until the call is processed.
+        // If the executor gave up meanwhile, the agent still subscribes it, onto a dead stream.
+        const timer = setTimeout(() => {
+          this.#delayed.delete(timer);
+          this.#record(req, path, contentType, call, 200, '', false);
+          session.subscribe(call, streamCodec, res);
+        }, delayMs);
+        this.#delayed.add(timer);
         return;
+      }
       case 'update':
         counters.updatesReceived++;
         writeReply(res, 202, '');
@@ -69,6 +124,18 @@ export class ExecutorEndpoint {
         events.emit('frameworkMessage', decision.call.message!.data);
         return;
     }
+  }
+
+  /** The next `count` SUBSCRIBE calls that pass every check are processed `ms` late. */
+  delaySubscribe(ms: number, count: number): void {
+    for (let i = 0; i < count; i++) this.#subscribeDelays.push(ms);
+  }
+
+  /** The agent went away: delayed SUBSCRIBE calls are never processed, pending delays are forgotten. */
+  abandonDelayed(): void {
+    for (const timer of this.#delayed) clearTimeout(timer);
+    this.#delayed.clear();
+    this.#subscribeDelays.length = 0;
   }
 
   #record(

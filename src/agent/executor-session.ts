@@ -8,9 +8,11 @@ import type { EventEmitter } from 'eventemitter3';
 import { InvalidOptionError } from '../errors.js';
 import type { Codec } from '../protocol/codec.js';
 import type { Call, Event, KillPolicy, TaskGroupInfo, TaskID, TaskInfo, TaskState, TaskStatus, TaskStatusReason } from '../proto/types.js';
+import { AckQueue, type AckTiming, type PendingAck } from './ack-queue.js';
 import { AgentTaskTable, type UpdateCounters } from './agent-task-table.js';
 import type { AgentCounters, ExecutorState, LocalAgentEvents, UpdateSource } from './events.js';
-import { EventStream, type StreamCloseReason } from './event-stream.js';
+import { EventChannel, type GarbageKind } from './event-channel.js';
+import type { StreamCloseReason } from './event-stream.js';
 import type { AgentConfig } from './options.js';
 
 /** A task to launch: a TaskInfo whose `name`, `agent_id` and `executor` may be left out. */
@@ -19,14 +21,6 @@ export type TaskInput = Omit<TaskInfo, 'name' | 'agent_id' | 'task_id'> & {
   name?: string;
   agent_id?: TaskInfo['agent_id'];
 };
-
-/** What sendGarbage writes on the stream. */
-export type GarbageKind = 'bad-length' | 'bad-record';
-
-export interface PendingAck {
-  readonly task_id: TaskID;
-  readonly uuid: Uint8Array;
-}
 
 /** The agent's own counters; the update outcomes are the task table's. */
 export type MutableCounters = { -readonly [K in Exclude<keyof AgentCounters, keyof UpdateCounters>]: AgentCounters[K] };
@@ -82,10 +76,10 @@ export class ExecutorSession {
   #containerId: string;
   #everSubscribed = false;
   #restartedSinceSubscribe = false;
-  #stream: EventStream | undefined;
-  #heartbeat: NodeJS.Timeout | undefined;
+  readonly #channel: EventChannel;
   #withholding = false;
   #withheld: PendingAck[] = [];
+  readonly #acks: AckQueue;
   #groupSeq = 0;
   readonly #host: SessionHost;
   readonly #config: AgentConfig;
@@ -99,6 +93,8 @@ export class ExecutorSession {
     this.#events = host.events;
     this.#containerId = host.config.containerId;
     this.tasks = new AgentTaskTable(host.config.agentId, host.config.executorId, host.config.recordStatuses);
+    this.#channel = new EventChannel(host.config.heartbeatIntervalMs, host.counters, host.events);
+    this.#acks = new AckQueue({ delayMs: host.config.ackDelayMs, reorder: host.config.reorderAcks }, (ack) => this.#deliverAck(ack));
   }
 
   get state(): ExecutorState {
@@ -121,11 +117,11 @@ export class ExecutorSession {
 
   /** Subscribed, with an open stream. */
   get subscribed(): boolean {
-    return this.#state === 'RUNNING' && this.#stream?.open === true;
+    return this.#state === 'RUNNING' && this.#channel.open;
   }
 
   get streamOpen(): boolean {
-    return this.#stream?.open === true;
+    return this.#channel.open;
   }
 
   // ---- SUBSCRIBE (§2.3) ----
@@ -134,18 +130,15 @@ export class ExecutorSession {
     this.#counters.subscribes++;
     if (this.#state === 'TERMINATING' || this.#state === 'TERMINATED') {
       // Slave::subscribe: a terminating executor's stream carries only SHUTDOWN, then ends.
-      const stream = new EventStream(res, codec, () => {});
-      this.#sendOn(stream, { type: 'SHUTDOWN' });
-      stream.end('shutdown-only');
+      this.#channel.shutdownOnly(res, codec);
       return;
     }
     const resubscribe = this.#everSubscribed;
     const afterRestart = this.#restartedSinceSubscribe;
-    // The previous connection sees the end of its chunked body.
-    this.closeStream('resubscribed', 'end');
-    // The 200 and its headers go out first, as upstream answers with its pipe at once and
-    // subscribes asynchronously: a long replay must not look like a hung SUBSCRIBE.
-    const stream: EventStream = new EventStream(res, codec, (reason) => this.#onStreamClosed(stream, reason));
+    // The previous connection sees the end of its chunked body; the 200 and its headers go out
+    // first, as upstream answers with its pipe at once and subscribes asynchronously: a long
+    // replay must not look like a hung SUBSCRIBE.
+    const stream = this.#channel.open200(res, codec);
 
     // Replay the unacknowledged updates through the normal path: recorded unless duplicates;
     // their ACKs go out after SUBSCRIBED (upstream handles them asynchronously).
@@ -169,7 +162,7 @@ export class ExecutorSession {
     this.#everSubscribed = true;
     this.#exists = true;
 
-    this.#stream = stream;
+    this.#channel.attach(stream);
     this.send({
       type: 'SUBSCRIBED',
       subscribed: {
@@ -181,7 +174,6 @@ export class ExecutorSession {
     });
     this.#deliverQueued();
     for (const ack of acks) this.#sendAck(ack);
-    this.#startHeartbeat(stream);
     this.#events.emit('subscribed', { call, contentType: codec.contentType, resubscribe, afterRestart });
   }
 
@@ -284,12 +276,17 @@ export class ExecutorSession {
     }
   }
 
+  /** An ACK is due: held back while withholding, else queued (it leaves asynchronously, see AckQueue). */
   #sendAck(ack: PendingAck): void {
     if (this.#withholding) {
       this.#counters.acksWithheld++;
       this.#withheld.push(ack);
       return;
     }
+    this.#acks.push(ack);
+  }
+
+  #deliverAck(ack: PendingAck): void {
     const delivered = this.send({ type: 'ACKNOWLEDGED', acknowledged: { task_id: ack.task_id, uuid: ack.uuid } });
     if (delivered) this.#counters.acksSent++;
     else this.#counters.acksLost++;
@@ -303,10 +300,15 @@ export class ExecutorSession {
     const held = this.#withheld;
     this.#withheld = [];
     if (deliver) {
-      for (const ack of held) this.#sendAck(ack);
+      for (const ack of held) this.#acks.push(ack);
     } else {
       this.#counters.acksDropped += held.length;
     }
+  }
+
+  /** See LocalAgent.delayAcks. */
+  setAckTiming(timing: AckTiming): void {
+    this.#acks.setTiming(timing);
   }
 
   /** An update the agent makes itself (source AGENT): recorded, never ACKed to the executor. */
@@ -332,74 +334,20 @@ export class ExecutorSession {
 
   /** Writes an event on the current stream; false when it was lost. */
   send(event: Event): boolean {
-    const stream = this.#stream;
-    return stream === undefined ? this.#lost(event) : this.#sendOn(stream, event);
-  }
-
-  #sendOn(stream: EventStream, event: Event): boolean {
-    const delivered = stream.send(event);
-    if (delivered) this.#counters.eventsSent++;
-    else this.#counters.eventsLost++;
-    if (this.#events.listenerCount('event') > 0) this.#events.emit('event', { event, delivered });
-    return delivered;
-  }
-
-  #lost(event: Event): false {
-    this.#counters.eventsLost++;
-    if (this.#events.listenerCount('event') > 0) this.#events.emit('event', { event, delivered: false });
-    return false;
+    return this.#channel.send(event);
   }
 
   closeStream(reason: StreamCloseReason, mode: 'end' | 'destroy'): void {
-    const stream = this.#stream;
-    if (stream === undefined) return;
-    if (mode === 'end') stream.end(reason);
-    else stream.destroy(reason);
+    this.#channel.close(reason, mode);
   }
 
   /** Stops writing to the stream but keeps the connection open. False without an open stream. */
   goSilent(): boolean {
-    if (this.#stream?.open !== true) return false;
-    this.#stream.goSilent();
-    return true;
+    return this.#channel.goSilent();
   }
 
   sendGarbage(garbage: GarbageKind | Uint8Array): boolean {
-    const stream = this.#stream;
-    if (stream?.open !== true) return false;
-    let bytes: Uint8Array;
-    if (garbage === 'bad-length') {
-      bytes = Buffer.from('12x\n{}');
-    } else if (garbage === 'bad-record') {
-      // JSON: not JSON. Protobuf: field 1 with wire type 7, which does not exist.
-      const payload = stream.codec.contentType === 'application/json' ? Buffer.from('{"type":') : Buffer.from([0x0f, 0xff, 0xff]);
-      bytes = Buffer.concat([Buffer.from(`${payload.length}\n`), payload]);
-    } else {
-      bytes = garbage;
-    }
-    return stream.sendRaw(bytes);
-  }
-
-  #onStreamClosed(stream: EventStream, reason: StreamCloseReason): void {
-    if (this.#stream !== stream) return;
-    this.#stream = undefined;
-    this.#stopHeartbeat();
-    this.#events.emit('streamClosed', reason);
-  }
-
-  #startHeartbeat(stream: EventStream): void {
-    this.#stopHeartbeat();
-    // Upstream's heartbeater starts with a delay of one interval: no HEARTBEAT right after SUBSCRIBED.
-    this.#heartbeat = setInterval(() => {
-      if (this.#stream !== stream) return;
-      if (this.#sendOn(stream, { type: 'HEARTBEAT' })) this.#counters.heartbeatsSent++;
-    }, this.#config.heartbeatIntervalMs);
-    this.#heartbeat.unref();
-  }
-
-  #stopHeartbeat(): void {
-    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
-    this.#heartbeat = undefined;
+    return this.#channel.sendGarbage(garbage);
   }
 
   // ---- the executor run ----
@@ -455,7 +403,8 @@ export class ExecutorSession {
    */
   agentRestarted(checkpoint: boolean): void {
     this.closeStream('restart', 'destroy');
-    this.#counters.acksDropped += this.#withheld.length;
+    // ACKs withheld or not yet sent die with the agent.
+    this.#counters.acksDropped += this.#withheld.length + this.#acks.drop();
     this.#withheld = [];
     if (!checkpoint) {
       if (this.#known) this.#forgotten = this.tasks.nonTerminal().map((t) => t.taskId);
@@ -484,8 +433,8 @@ export class ExecutorSession {
 
   /** stop(): the stream ends, the heartbeat stops. */
   stop(): void {
-    this.#stopHeartbeat();
-    this.closeStream('stopped', 'end');
+    this.#acks.drop();
+    this.#channel.close('stopped', 'end');
   }
 
   // ---- helpers ----

@@ -13,29 +13,19 @@ import { formatHostPort } from '../protocol/environment.js';
 import type { KillPolicy, TaskGroupInfo, TaskInfo } from '../proto/types.js';
 import type { AgentTaskRecord } from './agent-task-table.js';
 import type { AgentCounters, AgentPhase, CallRecord, ExecutorState, LocalAgentEvents } from './events.js';
-import { ExecutorEndpoint } from './executor-endpoint.js';
+import { ExecutorEndpoint, endpointContext } from './executor-endpoint.js';
 import type { ExecutorExit, ExecutorHandle, LaunchExecutorOptions } from './executor-process.js';
 import { ExecutorRuns, executorEnvironment } from './executor-runs.js';
-import { ExecutorSession, newCounters, type GarbageKind, type MutableCounters, type TaskInput } from './executor-session.js';
+import type { GarbageKind } from './event-channel.js';
+import { ExecutorSession, newCounters, type MutableCounters, type TaskInput } from './executor-session.js';
 import { StatusFaults, type RespondStatusOptions } from './faults.js';
-import type { EndpointContext } from './http-handler.js';
 import { AgentHttpServer } from './http-server.js';
-import { resolveAgentOptions, type AgentConfig, type ExecutorClaims, type LocalAgentOptions } from './options.js';
+import { checkMs, runRestart, type RestartOptions } from './restart.js';
+import { resolveAgentOptions, type AgentConfig, type LocalAgentOptions } from './options.js';
 
-export type { GarbageKind, TaskInput } from './executor-session.js';
-
-export interface RestartOptions {
-  /** Time with no listener (connections refused). Default 0. */
-  downMs?: number;
-  /** Then time answering 503 to every request (containerizer recovery). Default 0. */
-  recoverMs?: number;
-  /**
-   * With checkpointing, then the re-registration window (RECOVERING): SUBSCRIBE and HEARTBEAT
-   * served, other calls 503; an executor that has not subscribed again by its end is killed.
-   * Default `executorReregistrationTimeoutMs` (2 s). Ignored without checkpointing (no window).
-   */
-  reregisterMs?: number;
-}
+export type { GarbageKind } from './event-channel.js';
+export type { TaskInput } from './executor-session.js';
+export type { RestartOptions } from './restart.js';
 
 /**
  * A Mesos agent for one framework and one executor, on 127.0.0.1 by default, speaking the
@@ -80,7 +70,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
     const config = this.config;
     this.#session = new ExecutorSession({ config, counters: this.#counters, events: this, port: () => this.#port });
     this.#endpoint = new ExecutorEndpoint({
-      context: this.#endpointContext(),
+      context: endpointContext(config, this.#session, () => this.#phase, this.#codecs),
       codecs: this.#codecs,
       faults: this.#faults,
       session: this.#session,
@@ -96,41 +86,6 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
       onCall: (req, res, path, body) => this.#endpoint.handle(req, res, path, body),
     });
     this.#runs = new ExecutorRuns(config, this.#session, (exit) => this.emit('executorExited', exit));
-  }
-
-  /** One context object for every request: getters read the live state, nothing is allocated per call. */
-  #endpointContext(): EndpointContext {
-    const agent = this;
-    const config = this.config;
-    const session = this.#session;
-    const tokens = new Map<string, () => ExecutorClaims>();
-    for (const [token, claims] of Object.entries(config.extraAuthTokens)) tokens.set(token, () => claims);
-    if (config.authToken !== undefined) {
-      // The agent's own token always stands for the current executor run.
-      tokens.set(config.authToken, () => ({ fid: config.frameworkId, eid: config.executorId, cid: session.containerId }));
-    }
-    return {
-      get containerizerRecovering() {
-        return agent.#phase === 'containerizer-recovery';
-      },
-      get recovering() {
-        return agent.#phase === 'recovering';
-      },
-      lookupToken: tokens.size > 0 ? (token) => tokens.get(token)?.() : undefined,
-      get frameworkKnown() {
-        return session.known;
-      },
-      frameworkId: config.frameworkId,
-      executorId: config.executorId,
-      get containerId() {
-        return session.containerId;
-      },
-      get executorRegistering() {
-        return session.state === 'REGISTERING';
-      },
-      contentTypes: config.contentTypes,
-      codecs: this.#codecs,
-    };
   }
 
   // ---- lifecycle ----
@@ -165,6 +120,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
       wake();
     }
     this.#sleeps.clear();
+    this.#endpoint.abandonDelayed();
     this.#session.stop();
     await this.#runs.stop();
     await this.#http.close();
@@ -383,37 +339,31 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
   async restart(options: RestartOptions = {}): Promise<void> {
     this.#requireStarted('restart');
     if (this.#restarting) throw new MesosExecutorError('MPE_INVALID_OPTION', 'LocalAgent.restart(): a restart is already in progress');
-    const downMs = checkMs(options.downMs, 'downMs');
-    const recoverMs = checkMs(options.recoverMs, 'recoverMs');
-    const reregisterMs = options.reregisterMs === undefined ? this.config.executorReregistrationTimeoutMs : checkMs(options.reregisterMs, 'reregisterMs');
-    const checkpoint = this.config.checkpoint;
     this.#restarting = true;
+    const config = this.config;
     try {
-      this.#setPhase('down');
-      this.#session.agentRestarted(checkpoint);
-      await this.#http.close();
-      await this.#sleep(downMs);
-      if (this.#isStopped()) return;
-      await this.#http.listen(this.#port, this.domainSocketPath);
-      if (this.#isStopped()) {
-        // stop() ran while the listener was being reopened.
-        await this.#http.close();
-        return;
-      }
-      this.#setPhase('containerizer-recovery');
-      await this.#sleep(recoverMs);
-      if (this.#isStopped()) return;
-      if (checkpoint) {
-        this.#setPhase('recovering');
-        // The whole window, even once the executor is back (MESOS-7539).
-        await this.#sleep(reregisterMs);
-        if (this.#isStopped()) return;
-        this.#runs.reregistrationTimedOut(reregisterMs);
-      } else {
-        this.#runs.destroyOrphan();
-      }
-      this.#setPhase('running');
-      this.#session.reconcileForgotten();
+      await runRestart(
+        {
+          checkpoint: config.checkpoint,
+          reregistrationTimeoutMs: config.executorReregistrationTimeoutMs,
+          setPhase: (phase) => this.#setPhase(phase),
+          stopped: () => this.#phase === 'stopped',
+          sleep: (ms) => this.#sleep(ms),
+          crash: () => {
+            this.#endpoint.abandonDelayed();
+            this.#session.agentRestarted(config.checkpoint);
+            return this.#http.close();
+          },
+          listen: async () => {
+            await this.#http.listen(this.#port, this.domainSocketPath);
+          },
+          closeListeners: () => this.#http.close(),
+          windowEnded: (ms) => this.#runs.reregistrationTimedOut(ms),
+          destroyOrphans: () => this.#runs.destroyOrphan(),
+          reregistered: () => this.#session.reconcileForgotten(),
+        },
+        options,
+      );
     } finally {
       this.#restarting = false;
     }
@@ -452,6 +402,30 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
   }
 
   /**
+   * ACK timing from now on (the `ackDelayMs` and `reorderAcks` options): every ACKNOWLEDGED is
+   * held back and those due within `delayMs` of the first go out together, in reverse order
+   * with `reorder`. ACKs already waiting keep their batch.
+   */
+  delayAcks(delayMs: number, options: { reorder?: boolean } = {}): void {
+    const ms = checkMs(delayMs, 'delayMs');
+    if (options.reorder !== undefined && typeof options.reorder !== 'boolean') {
+      throw new InvalidOptionError('reorder', `reorder: expected a boolean, got ${typeof options.reorder}`);
+    }
+    this.#session.setAckTiming({ delayMs: ms, reorder: options.reorder ?? false });
+  }
+
+  /**
+   * The next `count` SUBSCRIBE calls that pass every check are processed `ms` late: no answer
+   * (not even the 200 head) and no change to the agent until then, as from an agent busy
+   * replaying after a restart. A restart or stop() in between loses them.
+   */
+  delaySubscribe(ms: number, count = 1): void {
+    const delay = checkMs(ms, 'ms');
+    if (!Number.isInteger(count) || count < 1) throw new InvalidOptionError('count', `count: expected a positive integer, got ${String(count)}`);
+    this.#endpoint.delaySubscribe(delay, count);
+  }
+
+  /**
    * Answers the next `count` matching requests on the executor endpoint with `status`
    * (before any other check, as a proxy or a starting agent would), e.g. 503 storms, 404.
    */
@@ -465,11 +439,6 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
   }
 
   // ---- helpers ----
-
-  // A method, not an inline comparison: TypeScript would keep the narrowing across awaits.
-  #isStopped(): boolean {
-    return this.#phase === 'stopped';
-  }
 
   #setPhase(phase: AgentPhase): void {
     if (this.#phase === phase) return;
@@ -485,7 +454,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
 
   /** A fault's duration; stop() cuts it short. */
   #sleep(ms: number): Promise<void> {
-    if (this.#isStopped()) return Promise.resolve();
+    if (this.#phase === 'stopped') return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#sleeps.delete(timer);
@@ -494,12 +463,4 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
       this.#sleeps.set(timer, resolve);
     });
   }
-}
-
-function checkMs(value: number | undefined, option: string): number {
-  if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidOptionError(option, `${option}: expected a finite number of milliseconds >= 0, got ${String(value)}`);
-  }
-  return value;
 }

@@ -69,6 +69,14 @@ export interface LocalAgentOptions {
    */
   executorReregistrationTimeoutMs?: number;
   /**
+   * ACKNOWLEDGED events always leave after the 202 (in a later turn of the event loop), as
+   * upstream's follow the checkpoint of the update; with a delay, those due within it leave
+   * together at its end. Default 0. See also {@link LocalAgent.delayAcks}.
+   */
+  ackDelayMs?: number;
+  /** Send each batch of due ACKNOWLEDGED events in reverse order (upstream does not keep their order). Default false. */
+  reorderAcks?: boolean;
+  /**
    * Turns on executor authentication: every request must carry `Authorization: Bearer <token>`.
    * The token is opaque (upstream uses a JWT, which executors never look into): it stands for the
    * claims of the current executor run (fid, eid, cid) and is written to
@@ -126,6 +134,8 @@ export interface AgentConfig {
   readonly heartbeatIntervalMs: number;
   readonly executorRegistrationTimeoutMs: number;
   readonly executorReregistrationTimeoutMs: number;
+  readonly ackDelayMs: number;
+  readonly reorderAcks: boolean;
   readonly authToken: string | undefined;
   readonly extraAuthTokens: Readonly<Record<string, ExecutorClaims>>;
   readonly recoveryTimeoutMs: number;
@@ -288,6 +298,8 @@ export function resolveAgentOptions(options: LocalAgentOptions = {}): AgentConfi
     heartbeatIntervalMs,
     executorRegistrationTimeoutMs,
     executorReregistrationTimeoutMs,
+    ackDelayMs: optNumberIn(options.ackDelayMs, 'ackDelayMs', MAX_TIMER_MS) ?? 0,
+    reorderAcks: optBoolean(options.reorderAcks, 'reorderAcks') ?? false,
     authToken,
     extraAuthTokens: { ...extraAuthTokens },
     recoveryTimeoutMs: optNonNegative(options.recoveryTimeoutMs, 'recoveryTimeoutMs') ?? d.recoveryTimeoutMs,

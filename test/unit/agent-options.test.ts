@@ -104,6 +104,21 @@ describe('LocalAgent options', () => {
     rejects({ recordStatuses: 'x' }, 'recordStatuses', /boolean/);
     rejects({ unlistedStagingTasks: 'never' }, 'unlistedStagingTasks', /'always' or 'after-restart'/);
     rejects({ maxBodyBytes: 0 }, 'maxBodyBytes', /integer from 1/);
+    rejects({ executorRegistrationTimeoutMs: -1 }, 'executorRegistrationTimeoutMs', /from 0 to/);
+    // Upstream's flag check: not more than MAX_EXECUTOR_REREGISTRATION_TIMEOUT (15 s).
+    rejects({ executorReregistrationTimeoutMs: 15_001 }, 'executorReregistrationTimeoutMs', /from 0 to 15000, got 15001/);
+    rejects({ ackDelayMs: Number.NaN }, 'ackDelayMs', /from 0 to/);
+    rejects({ reorderAcks: 1 }, 'reorderAcks', /boolean/);
+  });
+
+  it('defaults the timeouts as upstream and ACKs to no delay, in order', () => {
+    const c = resolveAgentOptions();
+    assert.deepEqual(
+      [c.executorRegistrationTimeoutMs, c.executorReregistrationTimeoutMs, c.ackDelayMs, c.reorderAcks],
+      [60_000, 2000, 0, false],
+    );
+    const set = resolveAgentOptions({ executorRegistrationTimeoutMs: 5, executorReregistrationTimeoutMs: 15_000, ackDelayMs: 7, reorderAcks: true });
+    assert.deepEqual([set.executorRegistrationTimeoutMs, set.executorReregistrationTimeoutMs, set.ackDelayMs, set.reorderAcks], [5, 15_000, 7, true]);
   });
 
   it('refuses use before start()', () => {

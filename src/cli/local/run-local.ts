@@ -98,6 +98,10 @@ export interface LocalRunResult {
   readonly metricsUrl: string | undefined;
   /** The last scrape of the executor's metrics (undefined: no endpoint, or the scrape failed). */
   readonly metrics: FinalScrape | undefined;
+  /** The encodings of the subscription: what the SUBSCRIBE was sent in, what the stream carried. */
+  readonly wire: { readonly calls: string | undefined; readonly events: string | undefined };
+  /** Calls the agent refused (status 400 and up), by call type, status and reason, in first-seen order. */
+  readonly refused: ReadonlyArray<{ readonly type: string; readonly status: number; readonly reason: string; readonly count: number }>;
   /** True when every task ended in the expected state and the executor exited cleanly. */
   readonly ok: boolean;
 }
@@ -139,6 +143,20 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       if (done === timings.size) finishRun();
     }
   });
+
+  const wire: { calls: string | undefined; events: string | undefined } = { calls: undefined, events: undefined };
+  const refused = new Map<string, { type: string; status: number; reason: string; count: number }>();
+  agent.on('call', (record) => {
+    if (record.type === 'SUBSCRIBE' && record.status === 200) wire.calls = record.contentType;
+    if (record.status < 400) return;
+    const type = String(record.type ?? 'undecoded');
+    const key = `${type} ${record.status} ${record.body}`;
+    const seen = refused.get(key);
+    if (seen !== undefined) seen.count++;
+    // Bounded: a storm of distinct texts must not grow the summary without end.
+    else if (refused.size < 20) refused.set(key, { type, status: record.status, reason: record.body, count: 1 });
+  });
+  agent.on('subscribed', (info) => (wire.events = info.contentType));
 
   let executorExit: ExecutorExit | undefined;
   let stderrOf: (() => string) | undefined;
@@ -248,6 +266,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     counters: agent.counters,
     metricsUrl: metricsAddress?.url,
     metrics: finalScrape,
+    wire,
+    refused: [...refused.values()],
     ok:
       timings.size === options.workload.length &&
       expectedCount === timings.size &&

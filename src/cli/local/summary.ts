@@ -34,6 +34,9 @@ export function formatSummary(result: LocalRunResult, context: SummaryContext): 
         : `  ${label}  p50 ${formatMs(p.p50)}  p95 ${formatMs(p.p95)}  p99 ${formatMs(p.p99)}  max ${formatMs(p.max)}`,
     );
   }
+  lines.push(`  wire             calls ${result.wire.calls ?? '(none)'}, events ${result.wire.events ?? '(none)'}`);
+  const refused = result.refused.map((r) => `${r.count} × ${r.type} ${r.status} ${r.reason.length > 120 ? `${r.reason.slice(0, 120)}…` : r.reason}`);
+  lines.push(`  refused calls    ${refused.length === 0 ? 'none' : refused.join('; ')}`);
   const c = result.counters;
   lines.push(
     `  agent            ${c.accepted} updates accepted, ${c.duplicates} duplicates, ${c.acksSent} acknowledgements sent`,
