@@ -78,7 +78,9 @@ describe('what the driver carries back (protobuf)', () => {
 
     const subscribesBefore = r.proxy.bodies(isSubscribe).length;
     r.agent.dropStream();
-    await waitFor(() => r.executor.names().includes('reregistered') || r.proxy.bodies(isSubscribe).length > subscribesBefore, {
+    // The proxy sees the SUBSCRIBE before the agent has processed it: wait for the agent too,
+    // or the KILL below goes to no stream.
+    await waitFor(() => r.agent.subscribed && (r.executor.names().includes('reregistered') || r.proxy.bodies(isSubscribe).length > subscribesBefore), {
       what: 'a resubscribe',
     });
     const resubscribe = r.proxy.bodies(isSubscribe).at(-1)!;
