@@ -35,6 +35,8 @@ export async function executorCommand(options: ExecutorCommandOptions): Promise<
       threads: options.threads,
       // The pool takes whole milliseconds up to a day; a longer grace changes nothing in practice.
       shutdownGracePeriodMs: Math.min(Math.round(environment.shutdownGracePeriodMs), 24 * 3_600_000),
+      // COMMAND checks run in the task's sandbox, which for our tasks is the executor's.
+      ...(environment.sandboxDirectory !== null ? { checks: { sandboxDirectory: environment.sandboxDirectory } } : {}),
       logger,
     });
     const driver = new MesosExecutorDriver(pool, { environment, contentType: options.contentType, logger });

@@ -3,6 +3,7 @@
  * synchronously on the executor's path: keep them cheap. Labels for metrics should use `job`
  * and `state`, never `taskId` (unbounded).
  */
+import type { CheckResult, HealthResult, ProbeType } from '../checks/index.js';
 import type { TaskState, TaskStatusReason } from '../proto/types.js';
 import type { WorkerLoss } from './faults.js';
 import type { TerminalState } from './task-state.js';
@@ -31,6 +32,15 @@ export interface PoolExecutorEvents {
   workerReplaced: (info: { reason: WorkerLoss; taskId?: string }) => void;
   /** A MESSAGE from the scheduler (after `onFrameworkMessage`). */
   frameworkMessage: (info: { data: Uint8Array }) => void;
+  /**
+   * A health check ran: passed, failed (counted and reported unhealthy), or ignored (failed
+   * within the grace period, before any success).
+   */
+  healthCheck: (info: { taskId: string; job: string; type: ProbeType; result: HealthResult; durationMs: number }) => void;
+  /** A task's health check failed `consecutive_failures` times in a row: the task is being killed. */
+  healthCheckKill: (info: { taskId: string; job: string; type: ProbeType; consecutiveFailures: number }) => void;
+  /** A check (TaskInfo.check) ran: it completed with a result, or failed to give one (timeout, error). */
+  checkResult: (info: { taskId: string; job: string; type: ProbeType; result: CheckResult; durationMs: number }) => void;
   /** Any status update handed to the driver. */
   statusUpdate: (info: { taskId: string; state: TaskState }) => void;
   /** SHUTDOWN began: this many tasks were live. */

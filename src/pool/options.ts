@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { resolveChecksOptions, type ChecksOptions, type TaskChecksRuntime } from '../checks/index.js';
 import type { Clock } from '../clock.js';
 import { InvalidOptionError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -65,6 +66,8 @@ export interface PoolExecutorOptions {
   readonly terminateWaitMs?: number;
   /** Called with the data of each framework message (MESSAGE event); also emitted as `frameworkMessage`. */
   readonly onFrameworkMessage?: (data: Uint8Array) => void;
+  /** Health checks and checks of the tasks: their sandbox, environment and clock. */
+  readonly checks?: ChecksOptions;
   readonly logger?: Logger;
   /** The compiled worker entry. Default: dist/workers/worker.js next to this module. */
   readonly workerFile?: URL;
@@ -90,12 +93,13 @@ export interface ResolvedPoolOptions {
   readonly maxIdleMemoryPools: number;
   readonly terminateWaitMs: number;
   readonly onFrameworkMessage: ((data: Uint8Array) => void) | undefined;
+  readonly checks: TaskChecksRuntime;
   readonly logger: Logger;
   readonly workerFile: URL;
   readonly clock: Clock | undefined;
 }
 
-function defaults(): Omit<ResolvedPoolOptions, 'jobModules' | 'logger' | 'onFrameworkMessage' | 'workerMemoryMb' | 'clock'> {
+function defaults(): Omit<ResolvedPoolOptions, 'jobModules' | 'logger' | 'onFrameworkMessage' | 'workerMemoryMb' | 'clock' | 'checks'> {
   return {
     builtinJobs: true,
     threads: availableParallelism(),
@@ -190,6 +194,7 @@ export function resolvePoolOptions(options: PoolExecutorOptions = {}): ResolvedP
     maxIdleMemoryPools: integer('maxIdleMemoryPools', options.maxIdleMemoryPools, 0, 1024, base.maxIdleMemoryPools),
     terminateWaitMs: integer('terminateWaitMs', options.terminateWaitMs, 0, 60_000, base.terminateWaitMs),
     onFrameworkMessage: options.onFrameworkMessage,
+    checks: resolveChecksOptions(options.checks, clock),
     logger: options.logger ?? silentLogger,
     workerFile: options.workerFile ?? base.workerFile,
     clock,

@@ -18,6 +18,7 @@ import type { CallbackResult, Executor, ExecutorDriver } from '../executor.js';
 import type { Logger } from '../log.js';
 import type { AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, TaskID, TaskInfo } from '../proto/types.js';
 import type { RunRequest, RunResponse, WorkerToMain } from '../../workers/protocol.js';
+import { TaskChecks, taskChecksProblem, type TaskChecksHost } from '../checks/index.js';
 import { backgroundClock, withLongTimers, type Clock } from '../clock.js';
 import { JobModuleError } from './errors.js';
 import type { PoolExecutorEvents, RefusedState } from './events.js';
@@ -75,6 +76,10 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   /** Accepted tasks waiting for a free thread, in launch order (a Set keeps insertion order). */
   readonly #queue = new Set<string>();
   readonly #runs = new WeakMap<TaskRecord, RunState>();
+  /** The checks of live tasks that have a check or a health check (src/checks). */
+  readonly #checks = new Map<string, TaskChecks>();
+  /** Subscribed to the agent: checks run only then (paused while disconnected). */
+  #connected = false;
   readonly #reporter: StatusReporter;
   #inFlight = 0;
   #killingStateCapable = false;
@@ -192,6 +197,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     this.#reporter.driver = driver;
     this.#killingStateCapable = hasKillingState(frameworkInfo);
     this.#partitionAware = hasCapability(frameworkInfo, 'PARTITION_AWARE');
+    this.#connected = true;
     this.#logger.info(
       { executorId: executorInfo.executor_id.value, threads: this.threads, jobs: this.jobs, taskKillingState: this.#killingStateCapable },
       'registered',
@@ -206,11 +212,17 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
       this.#killingStateCapable = hasKillingState(frameworkInfo);
       this.#partitionAware = hasCapability(frameworkInfo, 'PARTITION_AWARE');
     }
+    // Checks were paused while disconnected (as upstream's default executor): they resume now.
+    this.#connected = true;
+    for (const checks of this.#checks.values()) checks.resume();
     this.#logger.info({ agent: agentInfo.hostname, taskKillingState: this.#killingStateCapable }, 'reregistered');
   }
 
   disconnected(_driver: ExecutorDriver): void {
-    // Nothing to do: the driver keeps our updates and delivers them on resubscription.
+    // The driver keeps our updates and delivers them on resubscription. Checks pause: their
+    // results could not reach the agent, and a health kill must not follow an agent outage.
+    this.#connected = false;
+    for (const checks of this.#checks.values()) checks.pause();
     this.#logger.warn({ tasks: this.#table.size }, 'disconnected from the agent');
   }
 
@@ -290,6 +302,8 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     this.#destroyed = true;
     this.#queue.clear();
     this.#queuedBytes = 0;
+    for (const checks of this.#checks.values()) checks.stop();
+    this.#checks.clear();
     for (const record of this.#table.list()) this.#releaseRun(record);
     await this.#pool.destroy();
     this.#wakeIdleWaiters();
@@ -324,7 +338,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
         continue;
       }
       seen.add(id);
-      const invalid = maxCompletionProblem(task);
+      const invalid = maxCompletionProblem(task) ?? taskChecksProblem(task);
       if (invalid !== undefined) {
         checked.push({ task, problem: invalid });
         continue;
@@ -409,6 +423,8 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     });
     this.#queue.add(record.id);
     this.#queuedBytes += record.dataBytes;
+    const checks = TaskChecks.for(task, this.#options.checks, this.#checksHost(record));
+    if (checks !== undefined) this.#checks.set(record.id, checks);
     this.#apply(record, lifecycle.accept());
     this.emit('taskAccepted', { taskId: record.id, job: record.job });
     const limitMs = maxCompletionMs(task);
@@ -554,6 +570,8 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   }
 
   #kill(record: TaskRecord, cause: KillCause, graceMs: number): void {
+    // As upstream: checking stops at the first kill, so no health or check update follows it.
+    this.#checks.get(record.id)?.stop();
     this.#apply(record, record.lifecycle.kill({ cause, graceMs, now: this.#clock.now(), sendKilling: this.#killingStateCapable }));
   }
 
@@ -599,12 +617,15 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     const now = this.#clock.now();
     record.startedAt = now;
     record.progress?.markSent();
+    this.#checks.get(record.id)?.start(!this.#connected);
     this.emit('taskStarted', { taskId: record.id, job: record.job, queueWaitMs: now - record.acceptedAt });
   }
 
   #ended(record: TaskRecord, state: TerminalState, reason: StatusEffect['reason']): void {
     if (record.deadlineTimer !== undefined) this.#clock.clearTimeout(record.deadlineTimer);
     record.deadlineTimer = undefined;
+    this.#checks.get(record.id)?.stop();
+    this.#checks.delete(record.id);
     this.#table.end(record.id, state);
     this.emit('taskEnded', {
       taskId: record.id,
@@ -625,9 +646,36 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   }
 
   #send(taskId: string, effect: StatusEffect): void {
+    const checks = this.#checks.get(taskId);
+    this.#sendAsIs(taskId, checks === undefined ? effect : checks.outgoing(effect));
+  }
+
+  #sendAsIs(taskId: string, effect: StatusEffect): void {
     this.#reporter.send(taskId, effect);
     this.emit('statusUpdate', { taskId, state: effect.state });
   }
+
+  /** What a task's checks may do to it: send their updates, kill it, report their results. */
+  #checksHost(record: TaskRecord): TaskChecksHost {
+    const { id: taskId, job } = record;
+    return {
+      send: (status) => this.#sendAsIs(taskId, { type: 'status', ...status }),
+      kill: ({ type, consecutiveFailures, reason }) => {
+        const live = this.#table.get(taskId);
+        if (live !== record || this.#shuttingDown) return;
+        this.#logger.warn({ taskId, job, consecutiveFailures, reason }, 'health check failed too many times: killing the task');
+        this.emit('healthCheckKill', { taskId, job, type, consecutiveFailures });
+        // The same path as a KILL without a policy of its own: the task's kill policy, else the default grace.
+        this.#kill(live, { kind: 'healthCheck', consecutiveFailures, reason }, resolveKillGraceMs(undefined, live.killPolicy, this.#options.defaultKillGracePeriodMs));
+      },
+      healthResult: (info) => {
+        if (info.result !== 'passed') this.#logger.warn({ taskId, job, result: info.result, reason: info.reason }, `${info.type} health check failed`);
+        this.emit('healthCheck', { taskId, job, type: info.type, result: info.result, durationMs: info.durationMs });
+      },
+      checkResult: (info) => this.emit('checkResult', { taskId, job, type: info.type, result: info.result, durationMs: info.durationMs }),
+    };
+  }
+
 
   // ---- shutdown ----
 

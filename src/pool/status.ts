@@ -13,6 +13,8 @@ export function toStatusUpdate(taskId: string, effect: StatusEffect): StatusUpda
   if (effect.message !== undefined) update.message = boundMessage(typeof effect.message === 'string' ? effect.message : String(effect.message));
   if (effect.reason !== undefined) update.reason = effect.reason;
   if (effect.data !== undefined) update.data = effect.data;
+  if (effect.healthy !== undefined) update.healthy = effect.healthy;
+  if (effect.check_status !== undefined) update.check_status = effect.check_status;
   return update;
 }
 

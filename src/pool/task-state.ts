@@ -16,7 +16,7 @@
  * result overtook the "started" message); KILLING on the first kill of a started task when the
  * framework understands it; then one of FINISHED, FAILED, KILLED.
  */
-import type { TaskState, TaskStatusReason } from '../proto/types.js';
+import type { CheckStatusInfo, TaskState, TaskStatusReason } from '../proto/types.js';
 import { shrinkDeadline } from './kill-policy.js';
 
 export type TaskPhase = 'new' | 'queued' | 'dispatched' | 'running' | 'killing' | 'ended';
@@ -32,7 +32,9 @@ export type KillCause =
    * `TaskInfo.max_completion_time` passed. Upstream's command executor kills with a zero grace
    * period, sends no TASK_KILLING, and reports TASK_FAILED (REASON_MAX_COMPLETION_TIME_REACHED).
    */
-  | { readonly kind: 'deadline'; readonly limitMs: number };
+  | { readonly kind: 'deadline'; readonly limitMs: number }
+  /** Its health check failed `consecutive_failures` times in a row (src/checks); killed as a KILL would be. */
+  | { readonly kind: 'healthCheck'; readonly consecutiveFailures: number; readonly reason: string };
 
 /** How a job's run ended, as the pool saw it. */
 export type Outcome =
@@ -49,6 +51,9 @@ export interface StatusEffect {
   readonly message?: string;
   readonly reason?: TaskStatusReason;
   readonly data?: Uint8Array;
+  /** Set by the task's checks (src/checks/task-checks.ts) as the update goes out. */
+  readonly healthy?: boolean;
+  readonly check_status?: CheckStatusInfo;
 }
 
 export type Effect =
@@ -91,6 +96,8 @@ function causeText(cause: KillCause): string {
       return `killed: task ${JSON.stringify(cause.taskId)} of its group ended ${cause.state}`;
     case 'deadline':
       return `max_completion_time of ${cause.limitMs} ms reached`;
+    case 'healthCheck':
+      return `killed: its health check failed ${cause.consecutiveFailures} consecutive times (${cause.reason})`;
   }
 }
 
