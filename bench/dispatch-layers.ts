@@ -92,7 +92,7 @@ export async function run(ctx: BenchContext): Promise<SectionOutput> {
     windowed(n, async (i) => {
       const { port1, port2 } = new MessageChannel();
       port1.on('message', () => {});
-      const request: RunRequest = { kind: 'run', taskId: `p${i}`, job: 'noop', input: undefined, port: port2, maxResultBytes: 1 << 20 };
+      const request: RunRequest = { kind: 'run', taskId: `p${i}`, job: 'noop', input: undefined, port: port2, maxResultBytes: 1 << 20, maxFrameworkMessageBytes: 1 << 20 };
       await ourWorker.run(request, { transferList: [port2] });
       port1.removeAllListeners('message');
       port1.close();

@@ -15,7 +15,7 @@ export interface TaskContext {
 
 const encoder = new TextEncoder();
 
-export function createTaskContext(taskId: string, port: MessagePort, maxDataBytes: number): TaskContext {
+export function createTaskContext(taskId: string, port: MessagePort, maxDataBytes: number, maxMessageBytes = maxDataBytes): TaskContext {
   const controller = new AbortController();
   let closed = false;
 
@@ -64,9 +64,17 @@ export function createTaskContext(taskId: string, port: MessagePort, maxDataByte
       post({ type: 'progress', message, data: encoded.json });
     },
     sendFrameworkMessage(data: Uint8Array | string): void {
-      if (typeof data === 'string') data = encoder.encode(data);
-      else if (!(data instanceof Uint8Array)) throw new TypeError('ctx.sendFrameworkMessage: data must be a Uint8Array or a string');
-      post({ type: 'frameworkMessage', data });
+      // Best effort by contract: too large is dropped (the main thread logs it), measured before
+      // any copy (a string's UTF-8 is at least its length; Buffer.byteLength does not allocate).
+      let bytes: number;
+      if (typeof data === 'string') bytes = data.length > maxMessageBytes ? data.length : Buffer.byteLength(data, 'utf8');
+      else if (data instanceof Uint8Array) bytes = data.byteLength;
+      else throw new TypeError('ctx.sendFrameworkMessage: data must be a Uint8Array or a string');
+      if (bytes > maxMessageBytes) {
+        post({ type: 'frameworkMessageDropped', bytes });
+        return;
+      }
+      post({ type: 'frameworkMessage', data: typeof data === 'string' ? encoder.encode(data) : data });
     },
   });
 

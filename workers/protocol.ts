@@ -38,6 +38,8 @@ export interface RunRequest {
   readonly port: MessagePort;
   /** Results whose JSON is longer than this many bytes are refused. */
   readonly maxResultBytes: number;
+  /** `ctx.sendFrameworkMessage` data longer than this many bytes is dropped (never cloned over). */
+  readonly maxFrameworkMessageBytes: number;
 }
 
 export type WorkerRequest = DescribeRequest | RunRequest;
@@ -94,7 +96,13 @@ export interface FrameworkMessageOut {
   readonly data: Uint8Array;
 }
 
-export type WorkerToMain = StartedMessage | ProgressMessage | FrameworkMessageOut;
+/** A framework message the worker dropped for its size: only its size crosses, for the log. */
+export interface FrameworkMessageDropped {
+  readonly type: 'frameworkMessageDropped';
+  readonly bytes: number;
+}
+
+export type WorkerToMain = StartedMessage | ProgressMessage | FrameworkMessageOut | FrameworkMessageDropped;
 
 export interface AbortMessage {
   readonly type: 'abort';

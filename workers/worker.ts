@@ -49,8 +49,8 @@ function errorMessage(error: unknown): { message: string; errorName?: string } {
 }
 
 async function run(request: RunRequest): Promise<RunResponse> {
-  const { taskId, job: name, input, port, maxResultBytes } = request;
-  const task = createTaskContext(taskId, port, maxResultBytes);
+  const { taskId, job: name, input, port, maxResultBytes, maxFrameworkMessageBytes } = request;
+  const task = createTaskContext(taskId, port, maxResultBytes, maxFrameworkMessageBytes);
   try {
     // Killed while it was on its way to this thread: do not start it at all. Checked BEFORE
     // "started": once the main thread hears "started" the job is running, so a kill from then

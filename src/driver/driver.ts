@@ -33,6 +33,10 @@ export type { MesosExecutorDriverOptions } from './options.js';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Bytes of an agent's answer quoted in a log line or a replacement update's message. */
 const MAX_QUOTED_ANSWER_BYTES = 200;
+/** The largest framework message sent; larger ones are dropped (messages are best effort). */
+export const MAX_FRAMEWORK_MESSAGE_BYTES = 1024 * 1024;
+/** Framework-message bytes awaiting their answer at most; past it, messages are dropped. */
+export const MAX_FRAMEWORK_MESSAGE_BYTES_IN_FLIGHT = 2 * 1024 * 1024;
 
 /**
  * The Mesos v1 executor driver: subscribes to the agent over HTTP, feeds events to an
@@ -55,6 +59,8 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
   readonly #transport: AgentTransport;
   readonly #codec: Codec;
   readonly #outbox: Outbox;
+  #messageBytesInFlight = 0;
+  #messagesDropped = 0;
   readonly #loop: SerialLoop;
   readonly #connection: AgentConnection;
 
@@ -293,12 +299,34 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
       this.#logger.warn({ bytes: data.byteLength }, 'framework message dropped: not subscribed');
       return this.#status;
     }
+    // Best effort by contract: a message that is too large, or that would put more than the cap
+    // in flight on the call connection (where status updates wait behind it), is dropped.
+    const bytes = data.byteLength;
+    if (bytes > MAX_FRAMEWORK_MESSAGE_BYTES || this.#messageBytesInFlight + bytes > MAX_FRAMEWORK_MESSAGE_BYTES_IN_FLIGHT) {
+      this.#messagesDropped++;
+      // The first drop, then every thousandth: a job looping on messages must not flood the log.
+      if (this.#messagesDropped % 1000 === 1) {
+        this.#logger.warn(
+          { bytes, inFlight: this.#messageBytesInFlight, dropped: this.#messagesDropped },
+          bytes > MAX_FRAMEWORK_MESSAGE_BYTES ? 'framework message dropped: over the size limit' : 'framework message dropped: too many bytes in flight',
+        );
+      }
+      return this.#status;
+    }
     const body = this.#codec.encodeCall(this.#call({ type: 'MESSAGE', message: { data } }));
+    this.#messageBytesInFlight += bytes;
+    const settled = (): void => {
+      this.#messageBytesInFlight -= bytes;
+    };
     this.#transport.call(body, this.#codec.contentType).then(
       (result) => {
+        settled();
         if (result.status !== 202) this.#refused('MESSAGE', result.status, result.body);
       },
-      (error: unknown) => this.#logger.warn({ err: error }, 'framework message failed to send'),
+      (error: unknown) => {
+        settled();
+        this.#logger.warn({ err: error }, 'framework message failed to send');
+      },
     );
     return this.#status;
   }

@@ -30,6 +30,8 @@ export interface PoolExecutorEvents {
   killEscalated: (info: { taskId: string; job: string }) => void;
   /** A worker thread was lost and piscina replaces it. */
   workerReplaced: (info: { reason: WorkerLoss; taskId?: string }) => void;
+  /** A job's `ctx.sendFrameworkMessage` was dropped: over `maxFrameworkMessageBytes`. */
+  frameworkMessageDropped: (info: { taskId: string; job: string; bytes: number }) => void;
   /** A MESSAGE from the scheduler (after `onFrameworkMessage`). */
   frameworkMessage: (info: { data: Uint8Array }) => void;
   /**

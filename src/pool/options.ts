@@ -34,6 +34,11 @@ export interface PoolExecutorOptions {
   readonly maxQueuedTasks?: number;
   /** Most bytes of task data (`TaskInfo.data`) waiting for a thread; past it, as `maxQueuedTasks`. Default 64 MiB. */
   readonly maxQueuedBytes?: number;
+  /**
+   * Largest `ctx.sendFrameworkMessage` data, in bytes; larger is dropped with a warning (messages
+   * are best effort). Default and most 1 MiB (the driver's own limit).
+   */
+  readonly maxFrameworkMessageBytes?: number;
   /** Least time between two progress updates of one task. Default 250 ms. */
   readonly progressIntervalMs?: number;
   /** Kill grace period when neither the KILL nor the task has a kill policy. Default 3000 ms (upstream). */
@@ -83,6 +88,7 @@ export interface ResolvedPoolOptions {
   readonly maxResultBytes: number;
   readonly maxQueuedTasks: number;
   readonly maxQueuedBytes: number;
+  readonly maxFrameworkMessageBytes: number;
   readonly progressIntervalMs: number;
   readonly defaultKillGracePeriodMs: number;
   readonly shutdownGracePeriodMs: number;
@@ -107,6 +113,7 @@ function defaults(): Omit<ResolvedPoolOptions, 'jobModules' | 'logger' | 'onFram
     maxResultBytes: 1024 * 1024,
     maxQueuedTasks: 10_000,
     maxQueuedBytes: 64 * 1024 * 1024,
+    maxFrameworkMessageBytes: 1024 * 1024,
     progressIntervalMs: DEFAULT_PROGRESS_INTERVAL_MS,
     defaultKillGracePeriodMs: DEFAULT_KILL_GRACE_MS,
     shutdownGracePeriodMs: 5_000,
@@ -184,6 +191,7 @@ export function resolvePoolOptions(options: PoolExecutorOptions = {}): ResolvedP
     maxResultBytes: integer('maxResultBytes', options.maxResultBytes, 16, 256 * 1024 * 1024, base.maxResultBytes),
     maxQueuedTasks: integer('maxQueuedTasks', options.maxQueuedTasks, 0, 10_000_000, base.maxQueuedTasks),
     maxQueuedBytes: integer('maxQueuedBytes', options.maxQueuedBytes, 0, 16 * 1024 * 1024 * 1024, base.maxQueuedBytes),
+    maxFrameworkMessageBytes: integer('maxFrameworkMessageBytes', options.maxFrameworkMessageBytes, 0, 1024 * 1024, base.maxFrameworkMessageBytes),
     progressIntervalMs: integer('progressIntervalMs', options.progressIntervalMs, 0, 3_600_000, base.progressIntervalMs),
     defaultKillGracePeriodMs: integer('defaultKillGracePeriodMs', options.defaultKillGracePeriodMs, 0, 24 * 3_600_000, base.defaultKillGracePeriodMs),
     shutdownGracePeriodMs,

@@ -464,6 +464,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
       input: record.input,
       port: port2,
       maxResultBytes: this.#options.maxResultBytes,
+      maxFrameworkMessageBytes: this.#options.maxFrameworkMessageBytes,
     };
     let pending: Promise<RunResponse>;
     try {
@@ -497,6 +498,17 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
         } catch (error) {
           this.#logger.error({ taskId: record.id, err: error }, 'framework message from a job refused by the driver');
         }
+        break;
+      case 'frameworkMessageDropped':
+        // Once per task: a job looping on oversized messages must not flood the log.
+        if (!record.messageDropped) {
+          record.messageDropped = true;
+          this.#logger.warn(
+            { taskId: record.id, job: record.job, bytes: message.bytes, limit: this.#options.maxFrameworkMessageBytes },
+            'framework message from a job dropped: over the size limit',
+          );
+        }
+        this.emit('frameworkMessageDropped', { taskId: record.id, job: record.job, bytes: message.bytes });
         break;
     }
   }

@@ -38,6 +38,8 @@ export interface TaskRecord {
   /** Fires when the task's max_completion_time passes. */
   deadlineTimer?: unknown;
   progress?: ProgressLimiter<ProgressUpdate>;
+  /** A framework message of its job was dropped for its size (logged once per task). */
+  messageDropped?: boolean;
 }
 
 export interface NewTask {

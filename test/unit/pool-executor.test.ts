@@ -41,7 +41,7 @@ interface Harness {
 
 const EVENT_NAMES: Array<keyof PoolExecutorEvents> = [
   'taskAccepted', 'taskRejected', 'taskStarted', 'progress', 'taskEnded', 'killEscalated',
-  'workerReplaced', 'frameworkMessage', 'statusUpdate', 'shutdownStarted', 'shutdownCompleted',
+  'workerReplaced', 'frameworkMessage', 'frameworkMessageDropped', 'statusUpdate', 'shutdownStarted', 'shutdownCompleted',
 ];
 
 async function harness(options: PoolExecutorOptions = {}, frameworkInfo?: FrameworkInfo): Promise<Harness> {
@@ -837,6 +837,20 @@ describe('PoolExecutor: framework messages', () => {
       h.executor.frameworkMessage(h.driver, Buffer.from('from the scheduler'));
       assert.deepEqual(received, ['from the scheduler']);
       assert.equal(Buffer.from(h.eventsOf('frameworkMessage')[0]!.data).toString(), 'from the scheduler');
+    } finally {
+      await close(h);
+    }
+  });
+});
+
+describe('PoolExecutor: framework message bounds', () => {
+  it('a message over maxFrameworkMessageBytes is dropped in the worker (never cloned over), with an event; a small one goes', async () => {
+    const h = await harness({ jobs: [FAULTS, HOSTILE], maxFrameworkMessageBytes: 1024 });
+    try {
+      h.executor.launchTask(h.driver, jobTask('flood', 'floodScheduler', { count: 3, chars: 3 * 1024 * 1024 }));
+      assert.equal((await h.ended('flood')).state, 'TASK_FINISHED');
+      assert.deepEqual(h.driver.frameworkMessages.map((m) => Buffer.from(m).toString()), ['small']);
+      assert.deepEqual(h.eventsOf('frameworkMessageDropped').map((e) => e.bytes), [3 * 1024 * 1024, 3 * 1024 * 1024, 3 * 1024 * 1024]);
     } finally {
       await close(h);
     }

@@ -63,6 +63,7 @@ describe('PoolExecutor options', () => {
     ['maxResultBytes', -1, 'from 16 to 268435456'],
     ['maxQueuedTasks', -1, 'from 0 to 10000000'],
     ['maxQueuedBytes', 0.5, 'from 0 to 17179869184'],
+    ['maxFrameworkMessageBytes', 1024 * 1024 + 1, 'from 0 to 1048576'],
     ['progressIntervalMs', 'fast', 'from 0 to 3600000'],
     ['defaultKillGracePeriodMs', -1, 'from 0 to 86400000'],
     ['shutdownGracePeriodMs', Number.NaN, 'from 0 to 86400000'],
