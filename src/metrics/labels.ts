@@ -2,6 +2,7 @@
 // (a series at 0 exists before the first event, so rate() and absent() behave), and a value
 // outside its set is never turned into a series: labels stay bounded whatever the agent or a
 // task payload says. The Record types make the compiler check that each set is complete.
+import type { CheckResult, HealthResult, ProbeType } from '../checks/index.js';
 import type { RefusableCall } from '../driver/events.js';
 import type { Executor } from '../executor.js';
 import type { WorkerLoss } from '../pool/faults.js';
@@ -55,6 +56,15 @@ export const CALLBACK_NAMES = keys<keyof Executor>({
 
 /** Why a worker thread was replaced (see src/pool/faults.ts). */
 export const WORKER_LOSS_REASONS = keys<WorkerLoss>({ crash: true, oom: true, exit: true, kill: true });
+
+/** Health-check results (`mesos_executor_health_checks_total{result}`). */
+export const HEALTH_RESULTS = keys<HealthResult>({ passed: true, failed: true, ignored: true });
+
+/** Check results (`mesos_executor_checks_total{result}`). */
+export const CHECK_RESULTS = keys<CheckResult>({ completed: true, failed: true });
+
+/** Check and health-check types. */
+export const PROBE_TYPES = keys<ProbeType>({ COMMAND: true, HTTP: true, TCP: true });
 
 /** The calls an agent may refuse (`mesos_executor_calls_refused_total{call}`). */
 export const REFUSABLE_CALLS = keys<RefusableCall>({ SUBSCRIBE: true, UPDATE: true, MESSAGE: true, HEARTBEAT: true });

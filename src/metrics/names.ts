@@ -24,6 +24,12 @@ export const POOL_UTILIZATION_RATIO = 'mesos_executor_pool_utilization_ratio';
 export const KILL_ESCALATIONS_TOTAL = 'mesos_executor_kill_escalations_total';
 /** Counter{reason}: worker threads lost and replaced. */
 export const WORKER_REPLACEMENTS_TOTAL = 'mesos_executor_worker_replacements_total';
+/** Counter{result}: health checks run (TaskInfo.health_check): passed, failed, ignored (in the grace period). */
+export const HEALTH_CHECKS_TOTAL = 'mesos_executor_health_checks_total';
+/** Counter{type}: tasks killed because their health check failed consecutive_failures times. */
+export const HEALTH_CHECK_KILLS_TOTAL = 'mesos_executor_health_check_kills_total';
+/** Counter{result}: checks run (TaskInfo.check): completed (a result) or failed (timed out, could not run). */
+export const CHECKS_TOTAL = 'mesos_executor_checks_total';
 
 // ---- from the driver's events and getters (driver-metrics.ts) ----
 /** Counter{state}: status updates the executor issued (recorded by the driver, once each). */
@@ -74,4 +80,7 @@ export const EXECUTOR_METRIC_NAMES: readonly string[] = Object.freeze([
   CALLBACK_DURATION_SECONDS,
   KILL_ESCALATIONS_TOTAL,
   WORKER_REPLACEMENTS_TOTAL,
+  HEALTH_CHECKS_TOTAL,
+  HEALTH_CHECK_KILLS_TOTAL,
+  CHECKS_TOTAL,
 ]);

@@ -7,8 +7,11 @@ import type { PoolExecutorEvents } from '../pool/events.js';
 import { binding, type MetricsBinding } from './binding.js';
 import { TASK_SECONDS_BUCKETS } from './buckets.js';
 import { CounterFamily, HistogramFamily } from './families.js';
-import { WORKER_LOSS_REASONS } from './labels.js';
+import { CHECK_RESULTS, HEALTH_RESULTS, PROBE_TYPES, WORKER_LOSS_REASONS } from './labels.js';
 import {
+  CHECKS_TOTAL,
+  HEALTH_CHECK_KILLS_TOTAL,
+  HEALTH_CHECKS_TOTAL,
   JOB_LABEL,
   KILL_ESCALATIONS_TOTAL,
   POOL_THREADS,
@@ -32,6 +35,9 @@ export const POOL_METRIC_NAMES: readonly string[] = Object.freeze([
   POOL_UTILIZATION_RATIO,
   KILL_ESCALATIONS_TOTAL,
   WORKER_REPLACEMENTS_TOTAL,
+  HEALTH_CHECKS_TOTAL,
+  HEALTH_CHECK_KILLS_TOTAL,
+  CHECKS_TOTAL,
 ]);
 
 /** What the pool metrics need from a pool executor (a PoolExecutor fits). */
@@ -121,6 +127,21 @@ export function registerPoolMetrics(registry: Registry, pool: PoolMetricsSource)
     help: 'Worker threads lost and replaced, by reason (crash, oom, exit, kill).',
     label: { name: 'reason', values: WORKER_LOSS_REASONS },
   });
+  const healthChecks = new CounterFamily(registry, {
+    name: HEALTH_CHECKS_TOTAL,
+    help: 'Health checks run, by result: passed, failed (counted toward the kill), ignored (failed within the grace period).',
+    label: { name: 'result', values: HEALTH_RESULTS },
+  });
+  const healthKills = new CounterFamily(registry, {
+    name: HEALTH_CHECK_KILLS_TOTAL,
+    help: 'Tasks killed because their health check failed consecutive_failures times in a row, by check type.',
+    label: { name: 'type', values: PROBE_TYPES },
+  });
+  const checks = new CounterFamily(registry, {
+    name: CHECKS_TOTAL,
+    help: 'Checks (TaskInfo.check) run, by result: completed (a result was had) or failed (timed out, could not run).',
+    label: { name: 'result', values: CHECK_RESULTS },
+  });
 
   const removers: Array<() => void> = [];
   const on = <K extends keyof PoolExecutorEvents>(event: K, listener: EventEmitter.EventListener<PoolExecutorEvents, K>): void => {
@@ -133,6 +154,9 @@ export function registerPoolMetrics(registry: Registry, pool: PoolMetricsSource)
   on('taskEnded', (info) => duration.observeLabel(info.job, info.durationMs / 1000));
   on('killEscalated', () => escalations.inc());
   on('workerReplaced', (info) => replacements.incLabel(info.reason));
+  on('healthCheck', (info) => healthChecks.incLabel(info.result));
+  on('healthCheckKill', (info) => healthKills.incLabel(info.type));
+  on('checkResult', (info) => checks.incLabel(info.result));
   for (const name of POOL_METRIC_NAMES) removers.push(() => registry.removeSingleMetric(name));
   return binding(removers);
 }

@@ -75,6 +75,26 @@ describe('pool metrics (typed events)', () => {
     assert.equal(get(N.WORKER_REPLACEMENTS_TOTAL), 5);
   });
 
+  it('health checks by result, health-check kills by type, checks by result; every series exists at 0 first', async () => {
+    const registry = new Registry();
+    const pool = new FakePool();
+    registerPoolMetrics(registry, pool);
+    let get = await read(registry);
+    for (const result of ['passed', 'failed', 'ignored']) assert.equal(get(N.HEALTH_CHECKS_TOTAL, { result }), 0, result);
+    for (const type of ['COMMAND', 'HTTP', 'TCP']) assert.equal(get(N.HEALTH_CHECK_KILLS_TOTAL, { type }), 0, type);
+    for (const result of ['completed', 'failed']) assert.equal(get(N.CHECKS_TOTAL, { result }), 0, result);
+    for (const result of ['passed', 'passed', 'ignored', 'failed', 'failed'] as const) {
+      pool.emit('healthCheck', { taskId: 't', job: 'noop', type: 'HTTP', result, durationMs: 3 });
+    }
+    pool.emit('healthCheckKill', { taskId: 't', job: 'noop', type: 'HTTP', consecutiveFailures: 2 });
+    pool.emit('checkResult', { taskId: 'u', job: 'noop', type: 'TCP', result: 'completed', durationMs: 1 });
+    pool.emit('checkResult', { taskId: 'u', job: 'noop', type: 'TCP', result: 'failed', durationMs: 1 });
+    get = await read(registry);
+    assert.deepEqual(['passed', 'failed', 'ignored'].map((result) => get(N.HEALTH_CHECKS_TOTAL, { result })), [2, 2, 1]);
+    assert.deepEqual(['COMMAND', 'HTTP', 'TCP'].map((type) => get(N.HEALTH_CHECK_KILLS_TOTAL, { type })), [0, 1, 0]);
+    assert.deepEqual(['completed', 'failed'].map((result) => get(N.CHECKS_TOTAL, { result })), [1, 1]);
+  });
+
   it('queued, running, threads and utilization read the pool at scrape time', async () => {
     const registry = new Registry();
     const pool = new FakePool();
@@ -129,6 +149,18 @@ describe('pool metrics (a real PoolExecutor)', () => {
     assert.equal(get(N.TASKS_QUEUED), 0);
     assert.equal(get(N.TASKS_RUNNING), 0);
     assert.equal(get(N.POOL_THREADS), 2);
+  });
+
+  it('a real failing COMMAND health check: failures counted, one kill of type COMMAND', async () => {
+    const { executor, driver, registry } = await start();
+    const t = jobTask('unhealthy', 'sleep', { ms: 30_000 }, { killGraceMs: 100 });
+    t.health_check = { type: 'COMMAND', command: { value: 'exit 1' }, delay_seconds: 0, interval_seconds: 0.02, grace_period_seconds: 0, consecutive_failures: 2 };
+    executor.launchTask(driver, t);
+    const end = await waitFor(() => driver.terminal('unhealthy'), { what: 'the health-check kill', timeoutMs: 10_000 });
+    assert.deepEqual([end.state, end.healthy], ['TASK_KILLED', false]);
+    const get = await read(registry);
+    assert.equal(get(N.HEALTH_CHECKS_TOTAL, { result: 'failed' }), 2);
+    assert.equal(get(N.HEALTH_CHECK_KILLS_TOTAL, { type: 'COMMAND' }), 1);
   });
 
   it('queued and running show a busy pool; a kill of a job ignoring its signal escalates', async () => {
