@@ -8,13 +8,62 @@ import { createExecutorMetrics, startMetricsServer, writeMetricsAddress, type Me
 import { PoolExecutor } from '../pool/index.js';
 import type { ExecutorCommandOptions } from './args.js';
 
+/** What the command needs of the process beyond its options (main.ts gives the real ones). */
+export interface ExecutorCommandHooks {
+  /** Ends the process now with this code: a second signal during a signalled shutdown. */
+  readonly exit: (code: number) => void;
+}
+
+/** The signals handled like the agent's SHUTDOWN (docker stop, systemd, Ctrl-C, a closed terminal). */
+const SHUTDOWN_SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+type ShutdownSignal = keyof typeof SHUTDOWN_SIGNALS;
+
+/** After a signalled shutdown's grace period, how long before the driver is aborted anyway. */
+const SIGNAL_SHUTDOWN_SLACK_MS = 1_000;
+
 /**
  * `mesos-pool-executor` with no subcommand: a Mesos executor. Reads the agent's environment,
  * runs the pool executor under the driver until it stops, and returns the exit code: 0 after a
  * clean shutdown (every terminal update acknowledged), 1 otherwise.
+ *
+ * SIGTERM, SIGINT and SIGHUP start the same shutdown as the agent's SHUTDOWN (tasks killed
+ * within the shutdown grace period, terminal updates sent and acknowledged, then exit); past
+ * the grace period (and a second) the driver is aborted. A second signal exits at once, with
+ * 128 + the signal's number.
  */
-export async function executorCommand(options: ExecutorCommandOptions): Promise<number> {
+export async function executorCommand(options: ExecutorCommandOptions, hooks: ExecutorCommandHooks = { exit: () => {} }): Promise<number> {
   const logger = createLogger(options.logLevel);
+  // Installed first: a signal during start-up must not kill the process before it can report.
+  let onSignal: (signal: ShutdownSignal) => void = () => {};
+  let signalled: ShutdownSignal | undefined;
+  let early: ShutdownSignal | undefined;
+  const handler = (signal: NodeJS.Signals): void => {
+    const name = signal as ShutdownSignal;
+    if (signalled !== undefined) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      hooks.exit(128 + SHUTDOWN_SIGNALS[name]);
+      return;
+    }
+    signalled = name;
+    onSignal(name);
+  };
+  for (const signal of Object.keys(SHUTDOWN_SIGNALS)) process.on(signal, handler);
+  onSignal = (signal) => (early = signal);
+  try {
+    return await runExecutor(options, logger, (start) => {
+      onSignal = start;
+      if (early !== undefined) start(early);
+    });
+  } finally {
+    for (const signal of Object.keys(SHUTDOWN_SIGNALS)) process.off(signal, handler);
+  }
+}
+
+async function runExecutor(
+  options: ExecutorCommandOptions,
+  logger: ReturnType<typeof createLogger>,
+  onSignals: (start: (signal: ShutdownSignal) => void) => void,
+): Promise<number> {
   // First thing: the token is erased from process.env here, before any child could inherit it.
   const environment = readExecutorEnvironment(process.env);
   // The endpoint is bound before any thread starts: a port that cannot be used is a configuration
@@ -48,7 +97,19 @@ export async function executorCommand(options: ExecutorCommandOptions): Promise<
     );
     let subscribed = false;
     driver.once('subscribed', () => (subscribed = true));
+    let graceTimer: NodeJS.Timeout | undefined;
+    onSignals((signal) => {
+      logger.info({ signal }, 'signal received: shutting down as on SHUTDOWN');
+      // As the agent's SHUTDOWN; the driver's own grace timer only runs for the agent's.
+      pool.shutdown(driver);
+      graceTimer = setTimeout(() => {
+        logger.warn({ signal }, 'shutdown grace period over: aborting');
+        void driver.abort();
+      }, Math.min(environment.shutdownGracePeriodMs + SIGNAL_SHUTDOWN_SLACK_MS, 2 ** 31 - 1));
+      graceTimer.unref();
+    });
     const status = await driver.run();
+    clearTimeout(graceTimer);
     // The pool's shutdown stops the driver, then finishes (its last log line): let it, briefly.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([pool.whenShutDown(), new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);

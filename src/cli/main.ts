@@ -21,7 +21,7 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${version()}\n`);
       return 0;
     case 'executor':
-      return executorCommand(command.options);
+      return executorCommand(command.options, { exit: (code) => process.exit(code) });
     case 'local':
       return localCommand(command.options);
   }
