@@ -203,7 +203,8 @@ local options (plus the executor options above, passed to the executor):
   -n, --tasks <n>            number of tasks (default ${DEFAULT_LOCAL_WORKLOAD.tasks})
   --job <name>               job of every task (default ${DEFAULT_LOCAL_WORKLOAD.job})
   --input <json>             input of every task (default ${JSON.stringify(DEFAULT_LOCAL_WORKLOAD.input)} for the default job)
-  --payloads <file>          task payloads, one JSON per line, instead of --tasks/--job/--input
+  --payloads <file>          task payloads, one JSON per line, instead of --tasks/--job/--input;
+                             a line may add "health_check" and "check" (Mesos JSON)
   --expect <state>           terminal state every task should reach (default TASK_FINISHED)
   --executor "<command>"     run this executor command instead of ours (shell command line)
   --no-checkpoint            the framework does not checkpoint

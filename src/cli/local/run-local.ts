@@ -200,7 +200,13 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       for (const item of options.workload) {
         const taskId = `task-${++seq}`;
         timings.set(taskId, { launchedAt: performance.now(), runningAt: undefined, endedAt: undefined, state: undefined, message: undefined });
-        agent.launchTask({ task_id: taskId, name: `${item.job} ${seq}`, data: item.data });
+        agent.launchTask({
+          task_id: taskId,
+          name: `${item.job} ${seq}`,
+          data: item.data,
+          ...(item.healthCheck !== undefined ? { health_check: item.healthCheck } : {}),
+          ...(item.check !== undefined ? { check: item.check } : {}),
+        });
       }
       const timer = setTimeout(() => {
         timedOut = true;
