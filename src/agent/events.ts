@@ -29,8 +29,8 @@ export interface CallRecord {
   readonly at: number;
   readonly method: string;
   readonly path: string;
-  /** The listener the request came in on (`unix` with `domainSocket`). */
-  readonly transport: 'tcp' | 'unix';
+  /** The listener the request came in on (`unix` with `domainSocket`, `tls` with `tls`). */
+  readonly transport: 'tcp' | 'tls' | 'unix';
   readonly contentType: string | undefined;
   /** The decoded call's type (undefined: not decoded). */
   readonly type: CallType | number | undefined;

@@ -155,8 +155,8 @@ export class ExecutorEndpoint {
       at: Date.now(),
       method: req.method ?? '',
       path,
-      // A Unix-socket connection has no remote address.
-      transport: req.socket.remoteAddress === undefined ? 'unix' : 'tcp',
+      // A Unix-socket connection has no remote address; a TLS socket says it is encrypted.
+      transport: req.socket.remoteAddress === undefined ? 'unix' : (req.socket as { encrypted?: boolean }).encrypted === true ? 'tls' : 'tcp',
       contentType,
       type,
       call,

@@ -3,9 +3,11 @@
 // agent's state: a request on the executor route is handed over with its body, everything else
 // is answered here (404, 403 on the socket, 413).
 import { rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { MesosExecutorError } from '../errors.js';
 import { STATUS_TEXT } from './http-handler.js';
+import type { AgentTlsConfig } from './options.js';
 
 export interface AgentHttpServerOptions {
   readonly host: string;
@@ -13,6 +15,8 @@ export interface AgentHttpServerOptions {
   readonly pidId: string;
   /** Larger bodies get 413 and the connection is closed. */
   readonly maxBodyBytes: number;
+  /** Serve TCP over TLS with this identity. */
+  readonly tls: AgentTlsConfig | undefined;
   /** Every request, on any path and listener (for the agent's request counter). */
   readonly onRequest: () => void;
   /** A request on the executor route, with its whole body. */
@@ -37,7 +41,23 @@ export class AgentHttpServer {
 
   /** Binds TCP `port` (0: a free one) and, when `socketPath` is given, the domain socket. Resolves with the port. */
   async listen(port: number, socketPath: string | undefined): Promise<number> {
-    const server = createServer((req, res) => this.#onRequest(req, res));
+    const listener: RequestListener = (req, res) => this.#onRequest(req, res);
+    const tls = this.#options.tls;
+    const server: Server =
+      tls === undefined
+        ? createServer(listener)
+        : createHttpsServer(
+            {
+              key: tls.key,
+              cert: tls.cert,
+              ...(tls.ca !== undefined ? { ca: [...tls.ca] } : {}),
+              // A client without a certificate the CAs verify fails the handshake, as with libprocess.
+              ...(tls.requestClientCert ? { requestCert: true, rejectUnauthorized: true } : {}),
+            },
+            listener,
+          );
+    // A failed handshake is the client's problem; it must not surface as an error here.
+    server.on('tlsClientError', () => {});
     // libprocess never closes an idle keep-alive connection, and the reference library treats
     // the loss of its call connection as a disconnection (§3.3): no idle timeout here either.
     server.keepAliveTimeout = 0;

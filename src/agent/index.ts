@@ -2,7 +2,7 @@
 // the `local` command. Named exports only (STYLE.md practice 13).
 export { LocalAgent } from './local-agent.js';
 export type { GarbageKind, RestartOptions, TaskInput } from './local-agent.js';
-export type { AgentConfig, ExecutorClaims, LocalAgentOptions, UnlistedTaskRule } from './options.js';
+export type { AgentConfig, AgentTlsConfig, AgentTlsOptions, ExecutorClaims, LocalAgentOptions, UnlistedTaskRule } from './options.js';
 export type {
   AcknowledgedInfo,
   AgentCounters,

@@ -82,6 +82,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
       host: config.host,
       pidId: config.pidId,
       maxBodyBytes: config.maxBodyBytes,
+      tls: config.tls,
       onRequest: () => this.#counters.requests++,
       onCall: (req, res, path, body) => this.#endpoint.handle(req, res, path, body),
     });
@@ -156,9 +157,9 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
     return `${this.config.pidId}@${this.endpoint}`;
   }
 
-  /** The executor endpoint URL with the PID prefix, as the reference library builds it. */
+  /** The executor endpoint URL with the PID prefix, as the reference library builds it (https with `tls`). */
   get url(): string {
-    return `http://${this.endpoint}/${this.config.pidId}/api/v1/executor`;
+    return `${this.config.tls === undefined ? 'http' : 'https'}://${this.endpoint}/${this.config.pidId}/api/v1/executor`;
   }
 
   get frameworkId(): string {

@@ -2,6 +2,7 @@
 // that the rest of the agent trusts (STYLE.md practices 1 and 2).
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
+import { createSecureContext } from 'node:tls';
 import { InvalidOptionError } from '../errors.js';
 import type { ContentType } from '../protocol/codec.js';
 import { AGENT_DEFAULTS, DEFAULT_AGENT_PID_ID, isValidPidId } from '../protocol/environment.js';
@@ -113,6 +114,34 @@ export interface LocalAgentOptions {
    * The socket lives in a temporary directory made by start(). Default false.
    */
   domainSocket?: boolean;
+  /**
+   * Serve the executor API over TLS (https) with this identity. The executor learns nothing of
+   * it from the agent: as upstream, give it the libprocess variables (`LIBPROCESS_SSL_ENABLED`,
+   * `LIBPROCESS_SSL_CA_FILE`, …) through `extraEnvironment` (`--executor_environment_variables`).
+   */
+  tls?: AgentTlsOptions;
+}
+
+/** A TLS listener instead of plain HTTP (the domain socket stays plain). */
+export interface AgentTlsOptions {
+  /** PEM private key. */
+  key: string | Buffer;
+  /** PEM certificate, followed by its intermediates if any. */
+  cert: string | Buffer;
+  /** PEM CA certificates a client certificate must chain to (with `requestClientCert`). */
+  ca?: string | Buffer | ReadonlyArray<string | Buffer>;
+  /**
+   * Ask every client for a certificate and refuse the connection without one that `ca`
+   * verifies, as libprocess does with `LIBPROCESS_SSL_REQUIRE_CLIENT_CERT`. Default false.
+   */
+  requestClientCert?: boolean;
+}
+
+export interface AgentTlsConfig {
+  readonly key: string;
+  readonly cert: string;
+  readonly ca: readonly string[] | undefined;
+  readonly requestClientCert: boolean;
 }
 
 /** The resolved, frozen configuration. */
@@ -148,6 +177,7 @@ export interface AgentConfig {
   readonly unlistedStagingTasks: UnlistedTaskRule;
   readonly maxBodyBytes: number;
   readonly domainSocket: boolean;
+  readonly tls: AgentTlsConfig | undefined;
 }
 
 const ALL_CONTENT_TYPES: readonly ContentType[] = ['application/json', 'application/x-protobuf'];
@@ -312,7 +342,32 @@ export function resolveAgentOptions(options: LocalAgentOptions = {}): AgentConfi
     unlistedStagingTasks: rule,
     maxBodyBytes: optInteger(options.maxBodyBytes, 'maxBodyBytes', 1, Number.MAX_SAFE_INTEGER) ?? d.maxBodyBytes,
     domainSocket: optBoolean(options.domainSocket, 'domainSocket') ?? false,
+    tls: resolveTls(options.tls),
   });
+}
+
+function resolveTls(options: AgentTlsOptions | undefined): AgentTlsConfig | undefined {
+  if (optObject(options, 'tls') === undefined) return undefined;
+  const tls = options!;
+  const pem = (value: unknown, option: string): string => {
+    const text = Buffer.isBuffer(value) ? value.toString('utf8') : value;
+    if (typeof text !== 'string' || text === '') throw new InvalidOptionError(option, `${option}: expected a PEM string or Buffer, got ${describe(value)}`);
+    return text;
+  };
+  const key = pem(tls.key, 'tls.key');
+  const cert = pem(tls.cert, 'tls.cert');
+  const ca = tls.ca === undefined ? undefined : (Array.isArray(tls.ca) ? tls.ca : [tls.ca]).map((c: unknown) => pem(c, 'tls.ca'));
+  const requestClientCert = optBoolean(tls.requestClientCert, 'tls.requestClientCert') ?? false;
+  if (requestClientCert && ca === undefined) {
+    throw new InvalidOptionError('tls.ca', 'tls.ca: required with tls.requestClientCert (the CAs a client certificate must chain to)');
+  }
+  try {
+    // Checked once here: a key that does not match its certificate, or text that is not PEM.
+    createSecureContext({ key, cert, ...(ca !== undefined ? { ca: [...ca] } : {}) });
+  } catch (error) {
+    throw new InvalidOptionError('tls', `tls: the key, certificate or CAs are unusable: ${(error as Error).message}`);
+  }
+  return { key, cert, ca, requestClientCert };
 }
 
 function describe(value: unknown): string {

@@ -2,7 +2,8 @@
 // deliberately does not use src/driver (two sides of one wire must not share code beyond the
 // codec and the RecordIO framing), only node:http.
 import { randomUUID } from 'node:crypto';
-import { request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { afterEach } from 'node:test';
 import { LocalAgent, type LocalAgentOptions } from '../../src/agent/index.js';
 import { jsonCodec, protobufCodec, type Codec, type ContentType } from '../../src/protocol/codec.js';
@@ -17,11 +18,24 @@ export interface Target {
   readonly executorId: string;
 }
 
+/** Speak https to an agent started with `tls`: the CAs to trust, and a client identity if wanted. */
+export interface ClientTls {
+  ca: string;
+  key?: string;
+  cert?: string;
+}
+
 export interface RawRequest {
   method?: string;
   path?: string;
   headers?: Record<string, string>;
   body?: Uint8Array | string;
+  tls?: ClientTls;
+}
+
+function request(options: RequestOptions, tls: ClientTls | undefined, onResponse: (res: IncomingMessage) => void): ClientRequest {
+  if (tls === undefined) return httpRequest(options, onResponse);
+  return httpsRequest({ ...options, ca: tls.ca, ...(tls.key !== undefined ? { key: tls.key, cert: tls.cert } : {}) }, onResponse);
 }
 
 export interface RawResponse {
@@ -39,6 +53,7 @@ export function rawRequest(endpoint: string, req: RawRequest): Promise<RawRespon
   return new Promise((resolve, reject) => {
     const r = request(
       { host, port, method: req.method ?? 'POST', path: req.path ?? '/api/v1/executor', headers, agent: false },
+      req.tls,
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -59,10 +74,11 @@ export function codecOf(contentType: ContentType): Codec {
 export function postCall(
   target: Target,
   call: Call,
-  options: { contentType?: ContentType; headers?: Record<string, string>; path?: string } = {},
+  options: { contentType?: ContentType; headers?: Record<string, string>; path?: string; tls?: ClientTls } = {},
 ): Promise<RawResponse> {
   const contentType = options.contentType ?? 'application/json';
   return rawRequest(target.endpoint, {
+    ...(options.tls !== undefined ? { tls: options.tls } : {}),
     path: options.path ?? '/api/v1/executor',
     headers: { 'Content-Type': contentType, ...(options.headers ?? {}) },
     body: codecOf(contentType).encodeCall(call),
@@ -175,7 +191,7 @@ export class Subscription {
 /** Opens a SUBSCRIBE stream; rejects with the response when it is not 200. */
 export function subscribe(
   target: Target,
-  options: { call?: Call; contentType?: ContentType; accept?: string | null; headers?: Record<string, string>; path?: string } = {},
+  options: { call?: Call; contentType?: ContentType; accept?: string | null; headers?: Record<string, string>; path?: string; tls?: ClientTls } = {},
 ): Promise<Subscription> {
   const contentType = options.contentType ?? 'application/json';
   const call = options.call ?? subscribeCall(target);
@@ -184,7 +200,7 @@ export function subscribe(
   if (options.accept !== null) headers['Accept'] = options.accept ?? contentType;
   const [host, port] = splitEndpoint(target.endpoint);
   return new Promise((resolve, reject) => {
-    const r = request({ host, port, method: 'POST', path: options.path ?? '/api/v1/executor', headers, agent: false }, (res) => {
+    const r = request({ host, port, method: 'POST', path: options.path ?? '/api/v1/executor', headers, agent: false }, options.tls, (res) => {
       if (res.statusCode !== 200) {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
