@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { taskChecksProblem } from '../../src/checks/index.js';
 import { jsonCodec, protobufCodec } from '../../src/protocol/codec.js';
 import { CALL_TYPE, EVENT_TYPE, withDeclaredDefaults } from '../../src/proto/schema.js';
 import type { Call, Event } from '../../src/proto/types.js';
@@ -133,5 +134,15 @@ describe('health check and check wire fixtures (protoc on upstream .proto)', () 
     for (const codec of [protobufCodec, jsonCodec]) {
       assert.throws(() => codec.encodeCall(call), /subscribe\.unacknowledged_tasks\[0\]\.health_check\.tcp\.port/);
     }
+  });
+
+  it("the README's LAUNCH example decodes and its checks are valid", () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const at = readme.indexOf('```json', readme.indexOf('## Health checks and checks'));
+    const text = readme.slice(at + '```json'.length, readme.indexOf('```', at + 7));
+    const task = jsonCodec.decodeEvent(Buffer.from(text)).launch!.task;
+    assert.equal(task.health_check?.type, 'HTTP');
+    assert.equal(task.check?.type, 'COMMAND');
+    assert.equal(taskChecksProblem(task), undefined);
   });
 });
