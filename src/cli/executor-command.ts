@@ -2,11 +2,13 @@ import { resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import { MesosExecutorDriver } from '../driver/driver.js';
 import { readExecutorEnvironment } from '../driver/environment.js';
+import { ENV } from '../protocol/environment.js';
 import { Status } from '../executor.js';
 import { createLogger } from '../log.js';
 import { createExecutorMetrics, startMetricsServer, writeMetricsAddress, type MetricsServer } from '../metrics/index.js';
 import { PoolExecutor } from '../pool/index.js';
 import type { ExecutorCommandOptions } from './args.js';
+import { scrubInitialEnvironment } from './scrub-environ.js';
 
 /** What the command needs of the process beyond its options (main.ts gives the real ones). */
 export interface ExecutorCommandHooks {
@@ -65,7 +67,22 @@ async function runExecutor(
   onSignals: (start: (signal: ShutdownSignal) => void) => void,
 ): Promise<number> {
   // First thing: the token is erased from process.env here, before any child could inherit it.
-  const environment = readExecutorEnvironment(process.env);
+  const hadToken = process.env[ENV.AUTHENTICATION_TOKEN] !== undefined;
+  let environment: ReturnType<typeof readExecutorEnvironment>;
+  try {
+    environment = readExecutorEnvironment(process.env);
+  } finally {
+    // And from the environment the kernel keeps (/proc/<pid>/environ), which jobs (and the
+    // children they spawn, through /proc/<ppid>/environ) could read; a bad environment too.
+    if (hadToken) {
+      const scrubbed = scrubInitialEnvironment(ENV.AUTHENTICATION_TOKEN);
+      if (scrubbed.kind === 'unsupported') {
+        logger.warn({ reason: scrubbed.reason }, `${ENV.AUTHENTICATION_TOKEN} could not be erased from /proc/self/environ: jobs can read it there`);
+      } else {
+        logger.debug({ result: scrubbed.kind }, `${ENV.AUTHENTICATION_TOKEN} erased from /proc/self/environ`);
+      }
+    }
+  }
   // The endpoint is bound before any thread starts: a port that cannot be used is a configuration
   // error (exit 2), and the address is known (and written) before SUBSCRIBE, so whoever launched
   // us can read it as soon as the agent sees us.

@@ -30,6 +30,7 @@ const SENTINEL = join(dir, 'sentinel.mjs');
 writeFileSync(
   JOBS,
   `import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 export function workerEnv() { return process.env; }
 export function childEnv() {
   const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(process.env))'], { encoding: 'utf8' });
@@ -38,6 +39,11 @@ export function childEnv() {
 export function shellEnv() {
   const r = spawnSync('/bin/sh', ['-c', 'env; cat /proc/self/environ | tr "\\\\0" "\\\\n"'], { encoding: 'utf8' });
   return r.stdout;
+}
+export function procEnviron() {
+  const read = (path) => { try { return readFileSync(path, 'latin1'); } catch (error) { return 'unreadable: ' + error.code; } };
+  const child = spawnSync('/bin/sh', ['-c', 'cat /proc/$PPID/environ /proc/self/environ'], { encoding: 'latin1' });
+  return { self: read('/proc/self/environ'), parent: read('/proc/' + process.ppid + '/environ'), fromChild: child.stdout };
 }
 export function probe() { return { polluted: ({}).polluted ?? null, evaluated: globalThis.__mpeEvaluated ?? null }; }
 `,
@@ -119,6 +125,22 @@ describe('the authentication token', () => {
     const shell = JSON.parse(resultOf(await run('env-shell', 'shellEnv'))) as string;
     assert.ok(!shell.includes(TOKEN), 'not in a grandchild shell, not even in its /proc/self/environ');
     assert.match(shell, /MESOS_FRAMEWORK_ID=/);
+  });
+
+  it('is not in /proc/self/environ (the kernel\'s copy), nor /proc/<ppid>/environ, nor what a child of a job reads there', async (t) => {
+    if (process.platform !== 'linux') {
+      t.skip('Linux only (/proc)');
+      return;
+    }
+    const seen = JSON.parse(resultOf(await run('proc-environ', 'procEnviron'))) as { self: string; parent: string; fromChild: string };
+    for (const [where, text] of Object.entries(seen)) {
+      assert.ok(!text.includes(TOKEN), `not in ${where}`);
+      assert.ok(!text.includes('MESOS_EXECUTOR_AUTHENTICATION_TOKEN='), `no entry left in ${where}`);
+    }
+    // The rest of the kernel's copy is intact: the executor's own, and what its child sees of it.
+    assert.match(seen.self, /MESOS_FRAMEWORK_ID=/);
+    assert.match(seen.fromChild, /MESOS_FRAMEWORK_ID=/);
+    assert.ok(handle.alive);
   });
 
   it('never appears in the executor\'s output at debug level, through faults, refusals and errors', async () => {
