@@ -15,7 +15,9 @@ import type { UpdateOutcome } from './agent-task-table.js';
  * ```
  * - `down`: no TCP listener (connections are refused);
  * - `containerizer-recovery`: 503 `Agent has not finished recovery` to every request;
- * - `recovering`: SUBSCRIBE and HEARTBEAT are served, other calls get 503 (§7.4).
+ * - `recovering`: the re-registration window, with checkpointing only: SUBSCRIBE and HEARTBEAT
+ *   are served, other calls get 503 (§7.4); without checkpointing nothing was recovered and
+ *   containerizer recovery leads straight to `running`.
  * stop() leads to `stopped` from anywhere.
  */
 export type AgentPhase = 'stopped' | 'running' | 'down' | 'containerizer-recovery' | 'recovering';

@@ -88,7 +88,10 @@ export interface LocalAgentOptions {
   extraAuthTokens?: Readonly<Record<string, ExecutorClaims>>;
   /** `MESOS_RECOVERY_TIMEOUT` (when checkpointing). Default 15 minutes. */
   recoveryTimeoutMs?: number;
-  /** `MESOS_SUBSCRIPTION_BACKOFF_MAX` (when checkpointing). Default 2 seconds. */
+  /**
+   * `MESOS_SUBSCRIPTION_BACKOFF_MAX` (when checkpointing). Default `executorReregistrationTimeoutMs`
+   * (2 s): upstream writes that flag's value there, so that an executor retries within the window.
+   */
   subscriptionBackoffMaxMs?: number;
   /**
    * `--executor_shutdown_grace_period`: time between SHUTDOWN and killing the executor, and
@@ -196,7 +199,6 @@ function defaults() {
     executorRegistrationTimeoutMs: 60_000,
     executorReregistrationTimeoutMs: 2000,
     recoveryTimeoutMs: AGENT_DEFAULTS.recoveryTimeoutMs,
-    subscriptionBackoffMaxMs: AGENT_DEFAULTS.subscriptionBackoffMaxMs,
     shutdownGracePeriodMs: AGENT_DEFAULTS.shutdownGracePeriodMs,
     maxBodyBytes: 64 * 1024 * 1024,
   };
@@ -333,7 +335,8 @@ export function resolveAgentOptions(options: LocalAgentOptions = {}): AgentConfi
     authToken,
     extraAuthTokens: { ...extraAuthTokens },
     recoveryTimeoutMs: optNonNegative(options.recoveryTimeoutMs, 'recoveryTimeoutMs') ?? d.recoveryTimeoutMs,
-    subscriptionBackoffMaxMs: optNonNegative(options.subscriptionBackoffMaxMs, 'subscriptionBackoffMaxMs') ?? d.subscriptionBackoffMaxMs,
+    // Upstream writes --executor_reregistration_timeout into MESOS_SUBSCRIPTION_BACKOFF_MAX.
+    subscriptionBackoffMaxMs: optNonNegative(options.subscriptionBackoffMaxMs, 'subscriptionBackoffMaxMs') ?? executorReregistrationTimeoutMs,
     shutdownGracePeriodMs,
     sandboxDir: optString(options.sandboxDir, 'sandboxDir'),
     extraEnvironment: { ...extraEnvironment },

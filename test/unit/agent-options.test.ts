@@ -119,6 +119,9 @@ describe('LocalAgent options', () => {
     );
     const set = resolveAgentOptions({ executorRegistrationTimeoutMs: 5, executorReregistrationTimeoutMs: 15_000, ackDelayMs: 7, reorderAcks: true });
     assert.deepEqual([set.executorRegistrationTimeoutMs, set.executorReregistrationTimeoutMs, set.ackDelayMs, set.reorderAcks], [5, 15_000, 7, true]);
+    // MESOS_SUBSCRIPTION_BACKOFF_MAX is the re-registration timeout unless set.
+    assert.equal(set.subscriptionBackoffMaxMs, 15_000);
+    assert.equal(resolveAgentOptions({ executorReregistrationTimeoutMs: 500, subscriptionBackoffMaxMs: 50 }).subscriptionBackoffMaxMs, 50);
   });
 
   it('refuses use before start()', () => {
