@@ -2,6 +2,7 @@
 // decode leaves to us. SUBSCRIBED and HEARTBEAT's liveness are the connection's business
 // (connection.ts); everything else arrives here.
 import { missingRequiredFields } from '../proto/schema.js';
+import { echoedTask } from './outbox.js';
 import type { Event, KillPolicy, TaskID, TaskInfo } from '../proto/types.js';
 
 /** The driver's side of each event. */
@@ -38,14 +39,16 @@ export function routeEvent(event: Event, to: EventHandlers): void {
       // Events are decoded leniently: a TaskInfo missing a required field would crash the next
       // SUBSCRIBE (it is re-encoded in unacknowledged_tasks), and one without a task id cannot
       // even be recorded. A real agent never sends one; upstream fails to parse it.
-      const missing = missingRequiredFields('mesos.v1.TaskInfo', task);
+      // A health check or check missing a field is the executor's to refuse (TASK_ERROR), and
+      // is not echoed back (echoedTask): only what the echo carries must be whole.
+      const missing = missingRequiredFields('mesos.v1.TaskInfo', echoedTask(task));
       if (missing.length > 0) return to.malformed(type, `task lacks ${missing.join(', ')}`);
       return to.launch(task);
     }
     case 'LAUNCH_GROUP': {
       const tasks = event.launch_group?.task_group?.tasks ?? [];
       if (tasks.length === 0) return to.malformed(type, 'no tasks');
-      const missing = tasks.flatMap((task) => missingRequiredFields('mesos.v1.TaskInfo', task));
+      const missing = tasks.flatMap((task) => missingRequiredFields('mesos.v1.TaskInfo', echoedTask(task)));
       if (missing.length > 0) return to.malformed(type, `a task lacks ${missing.join(', ')}`);
       return to.launchGroup(tasks);
     }

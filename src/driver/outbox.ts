@@ -33,6 +33,18 @@ export interface OutboxLimits {
   readonly maxBytes: number;
 }
 
+/**
+ * A launched task as a SUBSCRIBE echoes it in `unacknowledged_tasks`: the agent reads only its
+ * id, so the payload (`data`, possibly large) and the health check and check (whose required
+ * fields a task may lack: it then ends TASK_ERROR, and must not make every later SUBSCRIBE
+ * unencodable) are left out; every other field, unknown ones included, stays as given.
+ */
+export function echoedTask(task: TaskInfo): TaskInfo {
+  if (task.data === undefined && task.health_check === undefined && task.check === undefined) return task;
+  const { data: _payload, health_check: _health, check: _check, ...echoed } = task;
+  return echoed;
+}
+
 /** The key of a 16-byte uuid: its hex form. */
 export function uuidKey(uuid: Uint8Array): string {
   return Buffer.from(uuid.buffer, uuid.byteOffset, uuid.byteLength).toString('hex');
@@ -80,12 +92,7 @@ export class Outbox {
    * and `data` is optional, so the echoed TaskInfo stays valid without it.
    */
   addTask(task: TaskInfo): void {
-    if (task.data === undefined) {
-      this.tasks.set(task.task_id.value, task);
-      return;
-    }
-    const { data: _payload, ...withoutData } = task;
-    this.tasks.set(task.task_id.value, withoutData);
+    this.tasks.set(task.task_id.value, echoedTask(task));
   }
 
   /**

@@ -1,9 +1,24 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { Outbox, uuidKey, type OutboxEntry } from '../../src/driver/outbox.js';
+import { routeEvent, type EventHandlers } from '../../src/driver/event-router.js';
+import { echoedTask, Outbox, uuidKey, type OutboxEntry } from '../../src/driver/outbox.js';
+import { protobufCodec } from '../../src/protocol/codec.js';
 import { MesosExecutorError } from '../../src/errors.js';
-import type { TaskState, TaskStatus } from '../../src/proto/types.js';
+import type { TaskInfo, TaskState, TaskStatus } from '../../src/proto/types.js';
+
+const ignoreAll: EventHandlers = {
+  launch: () => {},
+  launchGroup: () => {},
+  kill: () => {},
+  acknowledged: () => {},
+  message: () => {},
+  error: () => {},
+  shutdown: () => {},
+  heartbeat: () => {},
+  malformed: (type, why) => assert.fail(`${type} taken as malformed: ${why}`),
+  unknown: () => {},
+};
 
 function status(task: string, state: TaskState, data?: Uint8Array): TaskStatus & { uuid: Uint8Array } {
   return { task_id: { value: task }, state, uuid: randomBytes(16), ...(data ? { data } : {}) };
@@ -152,6 +167,26 @@ describe('Outbox', () => {
     const [task] = box.snapshotForSubscribe().tasks;
     assert.equal(task?.data, undefined);
     assert.equal(task?.task_id.value, 'a');
+  });
+
+  it('a task whose health check lacks a required field is launched, and every later SUBSCRIBE still encodes (it is not echoed)', () => {
+    const task = {
+      name: 'a',
+      task_id: { value: 'a' },
+      agent_id: { value: 'S0' },
+      health_check: { type: 'TCP', tcp: {} },
+      check: { type: 'TCP', tcp: {} },
+    } as unknown as TaskInfo;
+    const launched: string[] = [];
+    routeEvent({ type: 'LAUNCH', launch: { task } }, { ...ignoreAll, launch: (t) => launched.push(t.task_id.value) });
+    assert.deepEqual(launched, ['a'], 'the pool gets it (and answers TASK_ERROR)');
+    const box = new Outbox(limits);
+    box.addTask(task);
+    const [echoed] = box.snapshotForSubscribe().tasks;
+    assert.equal(echoed?.health_check, undefined);
+    assert.equal(echoed?.check, undefined);
+    assert.doesNotThrow(() => protobufCodec.encodeCall({ type: 'SUBSCRIBE', executor_id: { value: 'e' }, framework_id: { value: 'f' }, subscribe: { unacknowledged_tasks: [echoed!] } }));
+    assert.equal(echoedTask({ name: 'b', task_id: { value: 'b' }, agent_id: { value: 'S0' } }).name, 'b');
   });
 
   it('keys uuids by their hex form, whatever the view', () => {
