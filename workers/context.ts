@@ -1,8 +1,10 @@
 // The JobContext of one task, wired to the task's MessagePort.
+import { spawn as spawnProcess, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { boundMessage } from '../src/protocol/utf8.js';
 import type { JobContext } from './job.js';
 import type { MainToWorker, WorkerToMain } from './protocol.js';
+import { killGroup } from './process-group.js';
 import { encodeJson } from './result.js';
 
 export interface TaskContext {
@@ -18,6 +20,12 @@ const encoder = new TextEncoder();
 export function createTaskContext(taskId: string, port: MessagePort, maxDataBytes: number, maxMessageBytes = maxDataBytes): TaskContext {
   const controller = new AbortController();
   let closed = false;
+  /** Process groups started with ctx.spawn and not yet exited, by leader pid. */
+  const children = new Set<number>();
+  const signalGroups = (signal: NodeJS.Signals): void => {
+    for (const pid of children) killGroup(pid, signal);
+  };
+  controller.signal.addEventListener('abort', () => signalGroups('SIGTERM'), { once: true });
 
   const handle = (message: MainToWorker): void => {
     if (message.type === 'abort' && !controller.signal.aborted) {
@@ -76,6 +84,22 @@ export function createTaskContext(taskId: string, port: MessagePort, maxDataByte
       }
       post({ type: 'frameworkMessage', data: typeof data === 'string' ? encoder.encode(data) : data });
     },
+    spawn(command: string, args: readonly string[] = [], options: SpawnOptions = {}): ChildProcess {
+      if (closed) throw new Error('ctx.spawn: the task is over');
+      // A group of its own, so that the task's end can kill everything it started.
+      const child = spawnProcess(command, args, { ...options, detached: true });
+      const pid = child.pid;
+      if (pid !== undefined) {
+        children.add(pid);
+        post({ type: 'spawned', pid });
+        child.once('exit', () => {
+          children.delete(pid);
+          post({ type: 'childExited', pid });
+        });
+        if (controller.signal.aborted) killGroup(pid, 'SIGTERM');
+      }
+      return child;
+    },
   });
 
   return {
@@ -86,9 +110,13 @@ export function createTaskContext(taskId: string, port: MessagePort, maxDataByte
     close(): void {
       if (closed) return;
       poll();
+      // Nothing the task started outlives it (the main thread kills the groups too: a thread
+      // that was terminated cannot).
+      signalGroups('SIGKILL');
       closed = true;
       port.off('message', onMessage);
       port.close();
     },
   };
 }
+

@@ -1,3 +1,5 @@
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+
 /**
  * The public job contract.
  *
@@ -24,6 +26,9 @@
  * - A throw or rejection makes the task `TASK_FAILED` with the error's message.
  * - A job runs on a worker thread shared with other tasks (one at a time): leave no timers or
  *   listeners behind, and never call `process.exit()` (it takes the thread down; the task fails).
+ * - Start child processes with {@link JobContext.spawn}, never `execSync`/`spawnSync` (or other
+ *   blocking calls): a thread blocked in one cannot be terminated, and its child is not the
+ *   task's to kill.
  */
 export type Job<Input = unknown, Result = unknown> = (input: Input, ctx: JobContext) => Result | Promise<Result>;
 
@@ -52,8 +57,18 @@ export interface JobContext {
    * convenient. Throws a `TypeError` when `data` has no JSON form.
    */
   progress(message: string, data?: unknown): void;
-  /** Sends opaque bytes (a string is sent as UTF-8) to the scheduler. Best effort. */
+  /**
+   * Sends opaque bytes (a string is sent as UTF-8) to the scheduler. Best effort: data over the
+   * executor's message limit (1 MiB by default) is dropped with a warning.
+   */
   sendFrameworkMessage(data: Uint8Array | string): void;
+  /**
+   * `child_process.spawn`, owned by the task: the process leads a process group of its own
+   * (`detached`), which gets SIGTERM when the task is killed (its signal aborts) and SIGKILL when
+   * the task ends, whatever the end (before its terminal update, even if the thread was
+   * terminated). Wait for what you need before returning: nothing it started outlives the task.
+   */
+  spawn(command: string, args?: readonly string[], options?: SpawnOptions): ChildProcess;
 }
 
 /** What a job module may export. */

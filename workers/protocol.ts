@@ -102,7 +102,22 @@ export interface FrameworkMessageDropped {
   readonly bytes: number;
 }
 
-export type WorkerToMain = StartedMessage | ProgressMessage | FrameworkMessageOut | FrameworkMessageDropped;
+/**
+ * A process the job started with `ctx.spawn`: the leader of a process group of its own, which
+ * the main thread kills before the task's terminal update (the worker thread may be gone by then).
+ */
+export interface SpawnedMessage {
+  readonly type: 'spawned';
+  readonly pid: number;
+}
+
+/** A `ctx.spawn` process exited: its group is no longer the task's to kill. */
+export interface ChildExitedMessage {
+  readonly type: 'childExited';
+  readonly pid: number;
+}
+
+export type WorkerToMain = StartedMessage | ProgressMessage | FrameworkMessageOut | FrameworkMessageDropped | SpawnedMessage | ChildExitedMessage;
 
 export interface AbortMessage {
   readonly type: 'abort';

@@ -18,6 +18,7 @@ import type { CallbackResult, Executor, ExecutorDriver } from '../executor.js';
 import type { Logger } from '../log.js';
 import type { AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, TaskID, TaskInfo } from '../proto/types.js';
 import type { RunRequest, RunResponse, WorkerToMain } from '../../workers/protocol.js';
+import { killGroup } from '../../workers/process-group.js';
 import { TaskChecks, taskChecksProblem, type TaskChecksHost } from '../checks/index.js';
 import { backgroundClock, withLongTimers, type Clock } from '../clock.js';
 import { JobModuleError } from './errors.js';
@@ -82,6 +83,12 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   #connected = false;
   readonly #reporter: StatusReporter;
   #inFlight = 0;
+  /**
+   * Threads terminated by kill escalation that have not exited yet (blocked in execSync, say):
+   * they still hold a CPU, and piscina has started their replacement, so they count against
+   * `threads` until they exit.
+   */
+  #lingering = 0;
   #killingStateCapable = false;
   #partitionAware = false;
   /** Bytes of task data of the tasks in {@link #queue}. */
@@ -164,6 +171,11 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   /** Tasks handed to a worker and not yet ended (including ones being killed). */
   get running(): number {
     return this.#inFlight;
+  }
+
+  /** Threads terminated by kill escalation and not exited yet (counted against `threads`). */
+  get lingeringThreads(): number {
+    return this.#lingering;
   }
 
   /** The configured pool size: the most tasks running at once. */
@@ -304,7 +316,10 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     this.#queuedBytes = 0;
     for (const checks of this.#checks.values()) checks.stop();
     this.#checks.clear();
-    for (const record of this.#table.list()) this.#releaseRun(record);
+    for (const record of this.#table.list()) {
+      this.#killProcessGroups(record, 'SIGKILL');
+      this.#releaseRun(record);
+    }
     await this.#pool.destroy();
     this.#wakeIdleWaiters();
   }
@@ -390,7 +405,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
    */
   #queueFull(tasks: readonly TaskInfo[]): string | undefined {
     // The queue is pumped after every launch: tasks wait only when no thread is free.
-    const free = this.#queue.size > 0 ? 0 : Math.max(0, this.#options.threads - this.#inFlight);
+    const free = this.#queue.size > 0 ? 0 : Math.max(0, this.#options.threads - this.#inFlight - this.#lingering);
     const waiting = tasks.slice(free);
     if (waiting.length === 0) return undefined;
     const { maxQueuedTasks, maxQueuedBytes } = this.#options;
@@ -434,7 +449,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
 
   /** Hands queued tasks to the pool while fewer than `threads` runs are in flight. */
   #pump(): void {
-    while (!this.#shuttingDown && this.#inFlight < this.#options.threads && this.#queue.size > 0) {
+    while (!this.#shuttingDown && this.#inFlight + this.#lingering < this.#options.threads && this.#queue.size > 0) {
       const id = this.#queue.values().next().value as string;
       this.#unqueue(id);
       const record = this.#table.get(id);
@@ -499,6 +514,13 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
           this.#logger.error({ taskId: record.id, err: error }, 'framework message from a job refused by the driver');
         }
         break;
+      case 'spawned':
+        (record.processGroups ??= new Set()).add(message.pid);
+        if (record.lifecycle.killing) killGroup(message.pid, 'SIGTERM');
+        break;
+      case 'childExited':
+        record.processGroups?.delete(message.pid);
+        break;
       case 'frameworkMessageDropped':
         // Once per task: a job looping on oversized messages must not flood the log.
         if (!record.messageDropped) {
@@ -530,8 +552,16 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
       this.emit('workerReplaced', { reason: fault.loss, taskId: record.id });
     } else if (record.thread !== undefined) {
       // piscina has called terminate(); report TASK_KILLED once the thread is really gone.
-      const exited = await waitForExit(record.thread, this.#options.terminateWaitMs, this.#clock);
-      if (!exited) this.#logger.warn({ taskId: record.id }, 'terminated worker thread has not exited yet');
+      const thread = record.thread;
+      const exited = await waitForExit(thread, this.#options.terminateWaitMs, this.#clock);
+      if (!exited && thread.threadId !== -1) {
+        this.#logger.warn({ taskId: record.id }, 'terminated worker thread has not exited yet; it holds its slot until it does');
+        this.#lingering++;
+        thread.once('exit', () => {
+          this.#lingering--;
+          this.#pump();
+        });
+      }
       this.emit('workerReplaced', { reason: 'kill', taskId: record.id });
     }
     this.#settle(record, fault.outcome);
@@ -541,6 +571,8 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   #settle(record: TaskRecord, outcome: Outcome): void {
     this.#inFlight--;
     if (!this.#destroyed) this.#drainPort(record);
+    // Before the terminal update: nothing the task started outlives it.
+    this.#killProcessGroups(record, 'SIGKILL');
     this.#releaseRun(record);
     if (!this.#destroyed) this.#apply(record, record.lifecycle.end(outcome));
     this.#pump();
@@ -559,6 +591,13 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     for (let entry = receiveMessageOnPort(port); entry !== undefined; entry = receiveMessageOnPort(port)) {
       this.#onWorkerMessage(record, entry.message as WorkerToMain);
     }
+  }
+
+  #killProcessGroups(record: TaskRecord, signal: NodeJS.Signals): void {
+    const groups = record.processGroups;
+    if (groups === undefined) return;
+    for (const pid of groups) killGroup(pid, signal);
+    if (signal === 'SIGKILL') groups.clear();
   }
 
   #releaseRun(record: TaskRecord): void {
@@ -599,6 +638,8 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
           break;
         case 'abortJob':
           record.port?.postMessage({ type: 'abort', reason: effect.reason });
+          // Asked to stop too, whether or not the job's thread gets to it (a busy loop may not).
+          this.#killProcessGroups(record, 'SIGTERM');
           break;
         case 'armEscalation':
           if (record.escalationTimer !== undefined) this.#clock.clearTimeout(record.escalationTimer);

@@ -40,6 +40,8 @@ export interface TaskRecord {
   progress?: ProgressLimiter<ProgressUpdate>;
   /** A framework message of its job was dropped for its size (logged once per task). */
   messageDropped?: boolean;
+  /** Leaders of the process groups its job started with ctx.spawn and that have not exited. */
+  processGroups?: Set<number>;
 }
 
 export interface NewTask {

@@ -1,6 +1,7 @@
 // PoolExecutor with REAL worker threads against an in-process stub driver.
 // Pools are small (2 threads: the CI machine has 2 cores) and jobs short.
 import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { BroadcastChannel } from 'node:worker_threads';
 import { MesosExecutorError } from '../../src/errors.js';
@@ -851,6 +852,66 @@ describe('PoolExecutor: framework message bounds', () => {
       assert.equal((await h.ended('flood')).state, 'TASK_FINISHED');
       assert.deepEqual(h.driver.frameworkMessages.map((m) => Buffer.from(m).toString()), ['small']);
       assert.deepEqual(h.eventsOf('frameworkMessageDropped').map((e) => e.bytes), [3 * 1024 * 1024, 3 * 1024 * 1024, 3 * 1024 * 1024]);
+    } finally {
+      await close(h);
+    }
+  });
+});
+
+/** Live (not zombie) processes of a process group, from /proc. */
+function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] !== 'Z' && Number(fields[2]) === pgid) members.push(Number(name));
+    } catch {
+      // It exited meanwhile.
+    }
+  }
+  return members;
+}
+
+describe('PoolExecutor: child processes and stuck threads', { skip: process.platform !== 'linux' ? 'Linux only (/proc)' : false }, () => {
+  it('ctx.spawn: the whole process group is killed before TASK_KILLED, even when the job ignored its kill and its thread was terminated', async () => {
+    const h = await harness({ jobs: [FAULTS, HOSTILE] });
+    let pgid = 0;
+    try {
+      h.executor.launchTask(h.driver, jobTask('sp', 'spawnAndHang'));
+      pgid = Number(Buffer.from(await waitFor(() => h.driver.frameworkMessages[0], { what: 'the child pid' })).toString());
+      await waitFor(() => groupMembers(pgid).length === 2, { what: 'sh and its sleep to run' });
+      h.executor.killTask(h.driver, { value: 'sp' }, killPolicy(50));
+      const end = await h.ended('sp');
+      assert.equal(end.state, 'TASK_KILLED');
+      // SIGKILL went out before the update; the kernel ends them at once after it.
+      await waitFor(() => groupMembers(pgid).length === 0, { what: 'the group to be gone', timeoutMs: 2_000 });
+    } finally {
+      if (pgid > 0) {
+        try {
+          process.kill(-pgid, 'SIGKILL');
+        } catch {
+          // Gone, as it should be.
+        }
+      }
+      await close(h);
+    }
+  });
+
+  it('a thread that does not exit when terminated (blocked in execSync) keeps its slot until it does: never more than `threads` at once', async () => {
+    const h = await harness({ threads: 1, jobs: [FAULTS, HOSTILE], terminateWaitMs: 100 });
+    try {
+      h.executor.launchTask(h.driver, jobTask('stuck', 'blockInExecSync', { seconds: 2 }));
+      await h.running('stuck');
+      h.executor.killTask(h.driver, { value: 'stuck' }, killPolicy(0));
+      assert.equal((await h.ended('stuck')).state, 'TASK_KILLED');
+      assert.equal(h.executor.lingeringThreads, 1);
+      h.executor.launchTask(h.driver, jobTask('next', 'noop'));
+      assert.equal(h.executor.queued, 1, 'not started while the stuck thread runs');
+      assert.equal(h.executor.running, 0);
+      assert.equal((await h.ended('next', 10_000)).state, 'TASK_FINISHED');
+      assert.equal(h.executor.lingeringThreads, 0);
     } finally {
       await close(h);
     }

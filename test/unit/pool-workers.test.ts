@@ -21,6 +21,9 @@ function fakeContext(): { ctx: JobContext; controller: AbortController; progress
     throwIfAborted: () => controller.signal.throwIfAborted(),
     progress: (message, data) => progress.push([message, data]),
     sendFrameworkMessage: () => {},
+    spawn: () => {
+      throw new Error('no spawn in this fake');
+    },
   };
   return { ctx, controller, progress };
 }
