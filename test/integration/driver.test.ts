@@ -376,6 +376,23 @@ describe('driver ↔ LocalAgent: checkpointing and authentication', () => {
     });
   }
 
+  for (const contentType of ENCODINGS) {
+    it(`one SUBSCRIBE at a time: an agent 3 s slow to answer it gets no second one, and the LAUNCH on its stream is seen (${contentType === 'application/json' ? 'json' : 'protobuf'})`, async () => {
+      const r = await rig(contentType, { frameworkInfo: { checkpoint: true } });
+      await subscribed(r);
+      let sent = 0;
+      r.driver.on('subscribing', () => sent++);
+      // The agent is busy: the next SUBSCRIBEs are answered (200, then SUBSCRIBED) 3 s late, longer
+      // than any backoff step (50 ms) and than the 2 s after which the old driver gave up on one.
+      r.agent.delaySubscribe(3_000, 5);
+      r.agent.dropStream('end');
+      await waitFor(() => r.executor.names().includes('reregistered'), { what: 'reregistered', timeoutMs: 20_000 });
+      assert.equal(sent, 1, 'exactly one SUBSCRIBE was sent for the reconnection');
+      r.agent.launchTask({ task_id: 'after-slow', data: Buffer.from('finish') });
+      await waitFor(() => r.agent.task('after-slow')?.state === 'TASK_FINISHED', { what: 'the LAUNCH on the one stream ran' });
+    });
+  }
+
   it('without checkpointing, a SUBSCRIBE answered 503 and then a refused connection means shutdown, not an orphan', async () => {
     const r = await rig('application/x-protobuf', { frameworkInfo: { checkpoint: false } });
     const failures: Array<number | undefined> = [];
