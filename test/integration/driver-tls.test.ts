@@ -1,12 +1,11 @@
-// The whole driver over TLS, configured only by the libprocess variables an agent passes on, in
-// both encodings: subscribe, a task, every update acknowledged; a client certificate the agent
-// requires; an agent certificate refused when verifying (and accepted when not, as libprocess).
+// The whole driver over TLS against the LocalAgent's TLS listener, configured only by the
+// libprocess variables an agent passes on, in both encodings: subscribe, a task, every update
+// acknowledged; a client certificate the agent requires; an agent certificate refused when
+// verifying (and accepted when not, as libprocess). Then whole executor processes.
 import { strict as assert } from 'node:assert';
-import { connect as netConnect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { LocalAgent } from '../../src/agent/index.js';
+import { LocalAgent, type LocalAgentOptions } from '../../src/agent/index.js';
 import { MesosExecutorDriver } from '../../src/driver/driver.js';
 import type { ContentType } from '../../src/protocol/codec.js';
 import { TestCertificates, type CertificateAuthority, type Issued } from '../helpers/certificates.js';
@@ -31,53 +30,8 @@ before(() => {
 });
 after(() => certs.remove());
 
-/**
- * A TLS listener in front of a LocalAgent: TLS ends here and the bytes go on to the agent's
- * plain port. It records the client certificate of every connection it accepts.
- */
-interface TlsFront {
-  readonly port: number;
-  /** CN of each accepted connection's client certificate (null without one). */
-  readonly clients: Array<string | null>;
-  close(): Promise<void>;
-}
-
-async function tlsFront(agent: LocalAgent, identity: { key: string; cert: string }, requireClientCertFrom?: string): Promise<TlsFront> {
-  const clients: Array<string | null> = [];
-  const server: TlsServer = createTlsServer(
-    {
-      key: identity.key,
-      cert: identity.cert,
-      ...(requireClientCertFrom !== undefined ? { requestCert: true, rejectUnauthorized: true, ca: [requireClientCertFrom] } : {}),
-    },
-    (socket: TLSSocket) => {
-      const peer = socket.getPeerCertificate();
-      clients.push(typeof peer?.subject?.CN === 'string' ? peer.subject.CN : null);
-      const upstream = netConnect({ host: '127.0.0.1', port: agent.port });
-      socket.pipe(upstream).pipe(socket);
-      const end = (): void => {
-        socket.destroy();
-        upstream.destroy();
-      };
-      socket.on('error', end).on('close', end);
-      upstream.on('error', end).on('close', end);
-    },
-  );
-  server.on('tlsClientError', () => {});
-  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
-  return {
-    port,
-    clients,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-      }),
-  };
-}
-
 interface Rig {
   readonly agent: LocalAgent;
-  readonly front: TlsFront;
   readonly driver: MesosExecutorDriver;
   readonly executor: RecordingExecutor;
 }
@@ -86,31 +40,48 @@ const open: Rig[] = [];
 afterEach(async () => {
   for (const r of open.splice(0)) {
     await r.driver.abort();
-    await r.front.close();
     await r.agent.stop();
   }
 });
 
-async function rig(contentType: ContentType, ssl: Record<string, string>, front: { identity?: Issued; requireClientCert?: boolean } = {}): Promise<Rig> {
-  const agent = new LocalAgent({ subscriptionBackoffMaxMs: 50 });
+interface AgentSide {
+  /** The agent's identity (default: issued by the CA the executor is told to trust). */
+  readonly identity?: Issued;
+  /** Require a client certificate chaining to the executor CA. */
+  readonly requireClientCert?: boolean;
+}
+
+function tlsAgent(side: AgentSide, options: LocalAgentOptions = {}): LocalAgent {
+  const identity = side.identity ?? agentIdentity;
+  return new LocalAgent({
+    subscriptionBackoffMaxMs: 50,
+    ...options,
+    tls: { key: identity.key, cert: identity.cert, ...(side.requireClientCert === true ? { ca: clientCa.caCert, requestClientCert: true } : {}) },
+  });
+}
+
+/** The executor's key and certificate, which libprocess requires whenever SSL is on. */
+function executorSsl(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    LIBPROCESS_SSL_ENABLED: 'true',
+    LIBPROCESS_SSL_KEY_FILE: executorIdentity.keyPath,
+    LIBPROCESS_SSL_CERT_FILE: executorIdentity.certPath,
+    ...extra,
+  };
+}
+
+async function rig(contentType: ContentType, ssl: Record<string, string>, side: AgentSide = {}): Promise<Rig> {
+  const agent = tlsAgent(side);
   await agent.start();
-  const tls = await tlsFront(agent, front.identity ?? agentIdentity, front.requireClientCert === true ? clientCa.caCert : undefined);
   const executor = new RecordingExecutor();
   const driver = new MesosExecutorDriver(executor, {
-    // Only what an agent passes on: its environment with the libprocess SSL variables, the
-    // address being the TLS listener's.
-    env: agent.executorEnvironment({
-      MESOS_AGENT_ENDPOINT: `127.0.0.1:${tls.port}`,
-      LIBPROCESS_SSL_ENABLED: 'true',
-      LIBPROCESS_SSL_KEY_FILE: executorIdentity.keyPath,
-      LIBPROCESS_SSL_CERT_FILE: executorIdentity.certPath,
-      ...ssl,
-    }),
+    // Only what an agent passes on: its environment plus the libprocess SSL variables.
+    env: agent.executorEnvironment(executorSsl(ssl)),
     contentType,
     subscribeRetryIntervalMs: 20,
     updateRetryIntervalMs: 20,
   });
-  const r = { agent, front: tls, driver, executor };
+  const r = { agent, driver, executor };
   open.push(r);
   return r;
 }
@@ -127,6 +98,10 @@ async function runTask(r: Rig): Promise<void> {
     ['TASK_RUNNING', 'TASK_FINISHED'],
   );
   assert.equal(r.driver.unacknowledgedTasks, 0);
+  // The SUBSCRIBE stream and the call connection, both over TLS.
+  const calls = r.agent.calls;
+  assert.deepEqual([...new Set(calls.map((c) => c.transport))], ['tls']);
+  assert.ok(calls.some((c) => c.type === 'SUBSCRIBE') && calls.some((c) => c.type === 'UPDATE'));
 }
 
 const VERIFY_OPENSSL = {
@@ -139,11 +114,9 @@ for (const contentType of ENCODINGS) {
   const short = contentType === 'application/json' ? 'json' : 'protobuf';
 
   describe(`driver over TLS (${short})`, () => {
-    it('verifying (openssl scheme, IP SAN): subscribes, runs a task, every update acknowledged; both connections are TLS', async () => {
+    it('verifying (openssl scheme, IP SAN): subscribes, runs a task, every update acknowledged, every call over TLS', async () => {
       const r = await rig(contentType, { ...VERIFY_OPENSSL, LIBPROCESS_SSL_CA_FILE: agentCa.certPath });
       await runTask(r);
-      // The SUBSCRIBE stream and the call connection, each through the TLS listener.
-      assert.ok(r.front.clients.length >= 2, `${r.front.clients.length} TLS connections`);
       assert.equal(r.agent.calls.at(-1)?.contentType, contentType);
     });
 
@@ -156,15 +129,13 @@ for (const contentType of ENCODINGS) {
       await runTask(r);
     });
 
-    it('an agent that requires client certificates gets the executor certificate on every connection', async () => {
+    it('an agent that requires client certificates accepts the executor certificate', async () => {
       const r = await rig(
         contentType,
         { LIBPROCESS_SSL_REQUIRE_CLIENT_CERT: 'true', LIBPROCESS_SSL_CA_FILE: agentCa.certPath, LIBPROCESS_SSL_VERIFY_IPADD: 'true' },
         { requireClientCert: true },
       );
       await runTask(r);
-      assert.ok(r.front.clients.length >= 2);
-      assert.deepEqual(new Set(r.front.clients), new Set(['executor']));
     });
 
     it('verifying, an agent certificate from a CA not trusted is refused: no SUBSCRIBE reaches the agent, the driver shuts down', async () => {
@@ -188,59 +159,68 @@ for (const contentType of ENCODINGS) {
 }
 
 describe('executor processes over TLS', () => {
-  const agents: Array<{ agent: LocalAgent; front?: TlsFront }> = [];
+  const agents: LocalAgent[] = [];
   afterEach(async () => {
-    for (const { agent, front } of agents.splice(0)) {
-      await front?.close();
-      await agent.stop();
-    }
+    for (const agent of agents.splice(0)) await agent.stop();
   });
 
-  async function agentBehindTls(): Promise<{ agent: LocalAgent; front: TlsFront }> {
-    const agent = new LocalAgent({});
-    await agent.start();
-    const front = await tlsFront(agent, agentIdentity, clientCa.caCert);
-    agents.push({ agent, front });
-    return { agent, front };
-  }
-
-  it('an executor process launched by the agent, configured by its environment alone: verified both ways, a task, exit 0', async () => {
-    const { agent, front } = await agentBehindTls();
-    const handle = await agent.launchExecutor({
-      command: process.execPath,
-      args: [RECORDING_MAIN],
-      env: {
-        MESOS_AGENT_ENDPOINT: `127.0.0.1:${front.port}`,
-        LIBPROCESS_SSL_ENABLED: '1',
-        LIBPROCESS_SSL_KEY_FILE: executorIdentity.keyPath,
-        LIBPROCESS_SSL_CERT_FILE: executorIdentity.certPath,
-        LIBPROCESS_SSL_CA_FILE: agentCa.certPath,
-        LIBPROCESS_SSL_REQUIRE_CLIENT_CERT: '1',
-        LIBPROCESS_SSL_HOSTNAME_VALIDATION_SCHEME: 'openssl',
-        LIBPROCESS_SSL_VERIFY_IPADD: '1',
+  it('launched by the agent with the SSL variables as operator variables: verified both ways, a task, exit 0', async () => {
+    const agent = tlsAgent(
+      { requireClientCert: true },
+      {
+        // As upstream: `--executor_environment_variables` carries the libprocess SSL variables.
+        extraEnvironment: executorSsl({
+          LIBPROCESS_SSL_CA_FILE: agentCa.certPath,
+          LIBPROCESS_SSL_REQUIRE_CLIENT_CERT: '1',
+          LIBPROCESS_SSL_HOSTNAME_VALIDATION_SCHEME: 'openssl',
+          LIBPROCESS_SSL_VERIFY_IPADD: '1',
+        }),
       },
-    });
+    );
+    agents.push(agent);
+    await agent.start();
+    const handle = await agent.launchExecutor({ command: process.execPath, args: [RECORDING_MAIN] });
     await waitFor(() => agent.subscribed || !handle.alive, { what: 'the executor process to subscribe over TLS', timeoutMs: 10_000 });
     assert.ok(handle.alive, handle.stderr);
     agent.launchTask({ task_id: 'p1', data: Buffer.from('finish') });
     await waitFor(() => agent.task('p1')?.state === 'TASK_FINISHED', { what: 'TASK_FINISHED' });
     await agent.shutdownExecutor();
     assert.deepEqual(await handle.exited, { code: 0, signal: null }, handle.stderr);
-    assert.deepEqual(new Set(front.clients), new Set(['executor']));
+    assert.deepEqual([...new Set(agent.calls.map((c) => c.transport))], ['tls']);
+  });
+
+  it('an executor certificate the agent does not trust: the executor process never subscribes, shuts down and exits', async () => {
+    const agent = tlsAgent({ requireClientCert: true });
+    agents.push(agent);
+    await agent.start();
+    const stranger = certs.root('Stranger CA').issue({ cn: 'stranger' });
+    const handle = await agent.launchExecutor({
+      command: process.execPath,
+      args: [RECORDING_MAIN],
+      env: executorSsl({ LIBPROCESS_SSL_KEY_FILE: stranger.keyPath, LIBPROCESS_SSL_CERT_FILE: stranger.certPath }),
+    });
+    await handle.exited;
+    // A first connection that fails means the agent is not there for us: shutdown, never registered.
+    const callbacks = handle.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{"callback"'))
+      .map((l) => (JSON.parse(l) as { callback: string }).callback);
+    assert.deepEqual(callbacks, ['shutdown'], handle.stderr);
+    assert.equal(agent.calls.length, 0);
   });
 
   for (const [what, env, expected] of [
     ['SSL enabled without a key', { LIBPROCESS_SSL_ENABLED: 'true' }, /LIBPROCESS_SSL_KEY_FILE is not set.*\[MPE_ENV_MISSING\]/],
     [
-      'SSL enabled with a key that is not the certificate\'s',
+      "SSL enabled with a key that is not the certificate's",
       { LIBPROCESS_SSL_ENABLED: '1', LIBPROCESS_SSL_KEY_FILE: 'KEY_OF_ANOTHER', LIBPROCESS_SSL_CERT_FILE: 'EXECUTOR_CERT' },
       /LIBPROCESS_SSL_KEY_FILE: the private key does not match the certificate.*\[MPE_TLS_CONFIG\]/,
     ],
   ] as const) {
     it(`the pool executor refuses to start: ${what} (exit 2, the variable named)`, async () => {
-      const agent = new LocalAgent({});
+      const agent = tlsAgent({});
+      agents.push(agent);
       await agent.start();
-      agents.push({ agent });
       const other = clientCa.issue({ cn: 'someone else' });
       const resolved = Object.fromEntries(
         Object.entries(env).map(([k, v]) => [k, v === 'KEY_OF_ANOTHER' ? other.keyPath : v === 'EXECUTOR_CERT' ? executorIdentity.certPath : v]),
