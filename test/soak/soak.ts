@@ -41,7 +41,12 @@ export interface SoakOptions {
   downMs?: readonly [number, number];
   /** 503-to-everything time after each restart. Default [0, 300]. */
   recoverMs?: readonly [number, number];
-  /** The re-registration window after that (SUBSCRIBE-only; an executor not back by its end is killed). Default [1000, 1500]. */
+  /**
+   * The re-registration window after that (SUBSCRIBE-only; an executor not back by its end is
+   * killed). Default [2000, 2500]: the agent's default `--executor_reregistration_timeout` is
+   * 2 s, and an executor whose SUBSCRIBE met the recovery's 503 sends the next one 1 s later, as
+   * upstream's executors do, so a shorter window is one a loaded machine can miss.
+   */
   reregisterMs?: readonly [number, number];
   /** Normal operation between restarts. Default [300, 900]. */
   gapMs?: readonly [number, number];
@@ -160,7 +165,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const log = options.log ?? (() => {});
   const downMs = options.downMs ?? [100, 2000];
   const recoverMs = options.recoverMs ?? [0, 300];
-  const reregisterMs = options.reregisterMs ?? [1000, 1500];
+  const reregisterMs = options.reregisterMs ?? [2000, 2500];
   const gapMs = options.gapMs ?? [300, 900];
   const maxInFlight = options.maxInFlight ?? 400;
   const deadline = started + (options.timeoutMs ?? 9 * 60_000);
