@@ -1,14 +1,18 @@
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { delimiter } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidOptionError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
+import { JOBS_ENV, jobsFromEnvironment, mergeJobModules, resolveJobModule } from '../pool/job-modules.js';
 import type { ContentType } from '../protocol/codec.js';
 import type { TaskState } from '../proto/types.js';
 
 /** Options of the executor itself (no subcommand), also passed through by `local`. */
 export interface ExecutorCommandOptions {
+  /** Job modules as absolute `file:` URLs (with `#names` when selected), resolved at parse time. */
   readonly jobs: readonly string[];
+  /** `--no-builtin-jobs`: false. */
+  readonly builtinJobs: boolean;
   readonly threads: number;
   readonly contentType: ContentType;
   readonly logLevel: LogLevel;
@@ -45,6 +49,7 @@ export type Command =
 
 const EXECUTOR_OPTIONS = {
   jobs: { type: 'string', multiple: true },
+  'no-builtin-jobs': { type: 'boolean' },
   threads: { type: 'string' },
   'content-type': { type: 'string' },
   'log-level': { type: 'string' },
@@ -84,7 +89,19 @@ function integer(option: string, text: string | undefined, fallback: number, min
   return value;
 }
 
-function executorOptions(values: Record<string, unknown>): ExecutorCommandOptions {
+/**
+ * MESOS_POOL_EXECUTOR_JOBS (first) and every --jobs, resolved against the working directory (the
+ * sandbox under Mesos) now: a missing file or package is a configuration error (exit 2) before
+ * anything starts, and `local` hands its executor absolute URLs, whatever that one's cwd.
+ */
+function jobModules(values: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): string[] {
+  const cwd = process.cwd();
+  const fromEnv = jobsFromEnvironment(env, delimiter).map((entry) => resolveJobModule(entry, cwd, `${JOBS_ENV} entry ${JSON.stringify(entry)}`));
+  const fromFlags = ((values.jobs as string[] | undefined) ?? []).map((entry) => resolveJobModule(entry, cwd, `--jobs ${entry}`));
+  return mergeJobModules([...fromEnv, ...fromFlags]);
+}
+
+function executorOptions(values: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): ExecutorCommandOptions {
   const contentTypeText = (values['content-type'] as string | undefined) ?? 'protobuf';
   const contentType: ContentType | undefined =
     contentTypeText === 'protobuf' || contentTypeText === 'application/x-protobuf'
@@ -99,14 +116,19 @@ function executorOptions(values: Record<string, unknown>): ExecutorCommandOption
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new InvalidOptionError('log-level', `--log-level expects one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
+  const jobs = jobModules(values, env);
+  const builtinJobs = values['no-builtin-jobs'] !== true;
+  if (!builtinJobs && jobs.length === 0) {
+    throw new InvalidOptionError('jobs', `--no-builtin-jobs leaves no job at all: give --jobs (or ${JOBS_ENV})`);
+  }
   const portText = values['metrics-port'] as string | undefined;
   const addressFile = values['metrics-address-file'] as string | undefined;
   if (addressFile !== undefined && portText === undefined) {
     throw new InvalidOptionError('metrics-address-file', '--metrics-address-file needs --metrics-port (the endpoint whose address it holds)');
   }
   return Object.freeze({
-    // Resolved against the working directory (the sandbox under Mesos) once, here.
-    jobs: Object.freeze(((values.jobs as string[] | undefined) ?? []).map((path) => resolve(path))),
+    jobs: Object.freeze(jobs),
+    builtinJobs,
     threads: integer('threads', values.threads as string | undefined, availableParallelism(), 1, 1024),
     contentType,
     logLevel: logLevel as LogLevel,
@@ -119,7 +141,7 @@ function executorOptions(values: Record<string, unknown>): ExecutorCommandOption
 }
 
 /** Parses the command line (without `node` and the script). Throws InvalidOptionError. */
-export function parseCommand(argv: readonly string[]): Command {
+export function parseCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Command {
   const local = argv[0] === 'local';
   const args = local ? argv.slice(1) : [...argv];
   let values: Record<string, unknown>;
@@ -130,7 +152,7 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   if (values.help === true) return { kind: 'help' };
   if (values.version === true) return { kind: 'version' };
-  const executor = executorOptions(values);
+  const executor = executorOptions(values, env);
   if (!local) return { kind: 'executor', options: executor };
 
   let input: unknown = DEFAULT_LOCAL_WORKLOAD.input;
@@ -178,6 +200,7 @@ export function executorArgs(options: ExecutorCommandOptions): string[] {
   const args = ['--threads', String(options.threads), '--content-type', options.contentType === 'application/json' ? 'json' : 'protobuf'];
   args.push('--log-level', options.logLevel);
   for (const job of options.jobs) args.push('--jobs', job);
+  if (!options.builtinJobs) args.push('--no-builtin-jobs');
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort), '--metrics-host', options.metricsHost);
   if (options.metricsAddressFile !== undefined) args.push('--metrics-address-file', options.metricsAddressFile);
   // local's summary scrapes once the workload is done: it must see the end, not a cached second before.
@@ -190,7 +213,10 @@ export const USAGE = `Usage:
   mesos-pool-executor local [options]    run a workload on an embedded local agent
 
 Executor options:
-  --jobs <module>            a job module to register (repeatable); built-in jobs are always there
+  --jobs <module>            a job module to register (repeatable): a file, a file: URL or a package
+                             (@acme/jobs, resolved from the working directory); module#a,b registers
+                             only the exports a and b; also ${JOBS_ENV} (':'-separated)
+  --no-builtin-jobs          do not register the built-in jobs (noop, spin, sleep, ...)
   --threads <n>              worker threads (default: available parallelism)
   --content-type <type>      json | protobuf (default protobuf)
   --metrics-port <port>      serve Prometheus metrics at /metrics on this port (0: any free port)

@@ -96,8 +96,11 @@ async function runExecutor(
     if (metricsServer !== undefined && options.metricsAddressFile !== undefined) {
       await writeMetricsAddress(resolve(options.metricsAddressFile), metricsServer);
     }
+    // Before the driver exists, so before SUBSCRIBE: a module that fails to load (or clashes) is
+    // MPE_JOB_MODULE, exit 2, and the agent never sees an executor that could run nothing.
     const pool = await PoolExecutor.create({
       jobs: options.jobs,
+      builtinJobs: options.builtinJobs,
       threads: options.threads,
       // The pool takes whole milliseconds up to a day; a longer grace changes nothing in practice.
       shutdownGracePeriodMs: Math.min(Math.round(environment.shutdownGracePeriodMs), 24 * 3_600_000),

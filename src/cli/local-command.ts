@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../errors.js';
+import { PoolExecutor } from '../pool/index.js';
 import { executorArgs, type LocalCommandOptions } from './args.js';
 import { runLocal } from './local/run-local.js';
 import { formatSummary } from './local/summary.js';
@@ -11,6 +12,9 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
   if (workload.length === 0) throw new InvalidOptionError('tasks', 'the workload is empty');
   const out = process.stdout;
   const ours = options.executorCommand === undefined;
+  // A bad job module fails here, with its own message (exit 2), before any agent starts: loaded
+  // once on one thread exactly as the executor will load it.
+  if (ours && options.executor.jobs.length > 0) await checkJobModules(options);
   // Local mode always serves our executor's metrics: on --metrics-port if given, else on a free
   // port (the executor tells us which through a file in its sandbox; see runLocal).
   const executor = ours && options.executor.metricsPort === undefined ? { ...options.executor, metricsPort: 0 } : options.executor;
@@ -64,4 +68,9 @@ function holdUntilStopped(interrupted: AbortSignal, out: NodeJS.WriteStream): Pr
     process.once('SIGTERM', stop);
     interrupted.addEventListener('abort', stop, { once: true });
   });
+}
+
+async function checkJobModules(options: LocalCommandOptions): Promise<void> {
+  const pool = await PoolExecutor.create({ jobs: options.executor.jobs, builtinJobs: options.executor.builtinJobs, threads: 1, taskMemoryLimits: false });
+  await pool.destroy();
 }

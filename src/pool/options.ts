@@ -1,11 +1,10 @@
 // PoolExecutor options: validated once, defaulted, frozen. Inside, only ResolvedPoolOptions.
 import { availableParallelism } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { resolveChecksOptions, type ChecksOptions, type TaskChecksRuntime } from '../checks/index.js';
 import type { Clock } from '../clock.js';
 import { InvalidOptionError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
+import { mergeJobModules, resolveJobModule } from './job-modules.js';
 import { DEFAULT_KILL_GRACE_MS } from './kill-policy.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './payload.js';
 import { DEFAULT_PROGRESS_INTERVAL_MS } from './progress.js';
@@ -14,8 +13,9 @@ import { MIN_WORKER_MEMORY_MB } from './worker-pool.js';
 export interface PoolExecutorOptions {
   /**
    * Job modules to load in every worker, besides the built-in jobs: file paths (relative to the
-   * current directory) or `file:` URLs. Only this configuration names modules; a task can only
-   * name a job these modules export.
+   * current directory), `file:` URLs, or package specifiers (`@acme/jobs`, resolved from the
+   * current directory). `module#a,b` registers only the exports `a` and `b`. Only this
+   * configuration names modules; a task can only name a job these modules export.
    */
   readonly jobs?: readonly (string | URL)[];
   /** Register the built-in jobs (noop, spin, sleep, primes, sha256, fail, progress). Default true. */
@@ -147,27 +147,12 @@ function boolean(name: string, value: unknown, fallback: boolean): boolean {
   return value;
 }
 
-/** A job module reference → an absolute file: URL. Other schemes (data:, http:) are refused. */
-function moduleUrl(entry: unknown, index: number): string {
-  if (entry instanceof URL) {
-    if (entry.protocol !== 'file:') throw new InvalidOptionError('jobs', `options.jobs[${index}] must be a file path or file: URL, got ${entry.protocol} URL`);
-    return entry.href;
-  }
-  if (typeof entry !== 'string' || entry === '') {
-    throw new InvalidOptionError('jobs', `options.jobs[${index}] must be a non-empty file path or file: URL, got ${show(entry)}`);
-  }
-  if (entry.startsWith('file:')) return new URL(entry).href;
-  if (/^[a-z][a-z0-9+.-]+:/i.test(entry) && !isAbsolute(entry)) {
-    throw new InvalidOptionError('jobs', `options.jobs[${index}] must be a file path or file: URL, got ${JSON.stringify(entry)}`);
-  }
-  return pathToFileURL(resolve(entry)).href;
-}
-
 export function resolvePoolOptions(options: PoolExecutorOptions = {}): ResolvedPoolOptions {
   const base = defaults();
   const jobs = options.jobs ?? [];
   if (!Array.isArray(jobs)) throw new InvalidOptionError('jobs', `options.jobs must be an array, got ${show(jobs)}`);
-  const jobModules = [...new Set(jobs.map((entry, index) => moduleUrl(entry, index)))];
+  const cwd = process.cwd();
+  const jobModules = mergeJobModules(jobs.map((entry: unknown, index) => resolveJobModule(entry as string | URL, cwd, `options.jobs[${index}]`)));
   const builtinJobs = boolean('builtinJobs', options.builtinJobs, base.builtinJobs);
   if (!builtinJobs && jobModules.length === 0) {
     throw new InvalidOptionError('jobs', 'options.jobs is empty and options.builtinJobs is false: no job could ever run');

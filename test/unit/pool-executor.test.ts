@@ -1039,7 +1039,7 @@ describe('PoolExecutor.create', () => {
     await assert.rejects(PoolExecutor.create({ threads: 1, jobs: [CONFLICT] }), (error: unknown) => {
       assert.ok(error instanceof MesosExecutorError);
       assert.equal(error.code, 'MPE_JOB_MODULE');
-      assert.match(error.message, /^job "noop" is exported by both built-in jobs and file:.*conflict\.js$/);
+      assert.match(error.message, /^job "noop" is exported by both built-in jobs and file:.*conflict\.js \(rename them, or drop the built-ins: --no-builtin-jobs, builtinJobs: false\)$/);
       return true;
     });
   });

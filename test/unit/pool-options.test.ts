@@ -44,12 +44,12 @@ describe('PoolExecutor options', () => {
   });
 
   it('jobs: paths become absolute file: URLs; other schemes are refused', () => {
-    const o = resolvePoolOptions({ jobs: ['jobs/a.js', new URL('file:///opt/b.js'), 'file:///opt/c.js', 'jobs/a.js'] });
+    const o = resolvePoolOptions({ jobs: ['./jobs/a.js', new URL('file:///opt/b.js'), 'file:///opt/c.js', './jobs/a.js'] });
     assert.deepEqual(o.jobModules, [pathToFileURL(resolve('jobs/a.js')).href, 'file:///opt/b.js', 'file:///opt/c.js']);
     invalid({ jobs: 'a.js' }, 'jobs', 'options.jobs must be an array, got "a.js"');
-    invalid({ jobs: [''] }, 'jobs', 'options.jobs[0] must be a non-empty file path or file: URL, got ""');
-    invalid({ jobs: [new URL('https://example.com/x.js')] }, 'jobs', 'options.jobs[0] must be a file path or file: URL, got https: URL');
-    invalid({ jobs: ['data:text/javascript,export const x=1'] }, 'jobs', /^options.jobs\[0\] must be a file path or file: URL/);
+    invalid({ jobs: [''] }, 'jobs', 'options.jobs[0]: must be a non-empty file path, package or file: URL');
+    invalid({ jobs: [new URL('https://example.com/x.js')] }, 'jobs', 'options.jobs[0]: must be a file path, package or file: URL, got a https: URL');
+    invalid({ jobs: ['data:text/javascript,export const x=1'] }, 'jobs', /^options.jobs\[0\]: must be a file path, package or file: URL/);
   });
 
   it('builtinJobs: false needs job modules', () => {

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { JobContext } from '../../workers/job.js';
 import { createTaskContext } from '../../workers/context.js';
 import * as builtins from '../../workers/jobs/index.js';
-import { addModuleJobs, JobRegistryError, loadJobRegistry, type RegisteredJob } from '../../workers/registry.js';
+import { addModuleJobs, BUILTIN_SOURCE, JobRegistryError, loadJobRegistry, type RegisteredJob } from '../../workers/registry.js';
 import { encodeJson } from '../../workers/result.js';
 import { memoryBucketMb } from '../../src/pool/worker-pool.js';
 
@@ -52,16 +52,37 @@ describe('encodeJson', () => {
 
 describe('job registry', () => {
   const job = (): null => null;
-  it('takes named function exports and a default object of functions', () => {
+  it('takes every named function export of a module without a default-exported object', () => {
     const registry = new Map<string, RegisteredJob>();
-    assert.equal(addModuleJobs(registry, { a: job, b: job, notAJob: 42, default: { c: job, d: 'x' } }, 'm1'), 3);
-    assert.deepEqual([...registry.keys()], ['a', 'b', 'c']);
+    assert.equal(addModuleJobs(registry, { a: job, b: job, notAJob: 42 }, 'm1'), 2);
+    assert.deepEqual([...registry.keys()], ['a', 'b']);
   });
-  it('refuses a name exported twice, across modules or within one', () => {
+  it('takes only the functions of a default-exported object when there is one: named exports are helpers', () => {
+    const registry = new Map<string, RegisteredJob>();
+    assert.equal(addModuleJobs(registry, { helper: job, default: { c: job, d: 'x', e: job } }, 'm1'), 2);
+    assert.deepEqual([...registry.keys()], ['c', 'e']);
+  });
+  it('with names (module#a,b) takes exactly those, from named exports or the default object', () => {
+    const registry = new Map<string, RegisteredJob>();
+    assert.equal(addModuleJobs(registry, { a: job, helper: job, default: { c: job, d: job } }, 'm1', ['a', 'c']), 2);
+    assert.deepEqual([...registry.keys()], ['a', 'c']);
+    assert.throws(() => addModuleJobs(new Map(), { a: job, n: 42 }, 'm2', ['n']), {
+      name: 'JobRegistryError',
+      message: 'job module m2 has no job function "n" (named in #n)',
+    });
+    assert.throws(() => addModuleJobs(new Map(), { a: job }, 'm2', ['default']), /has no job function "default"/);
+  });
+  it('refuses names already taken, listing each with both sources', () => {
     const registry = new Map<string, RegisteredJob>();
     addModuleJobs(registry, { a: job }, 'm1');
-    assert.throws(() => addModuleJobs(registry, { a: job }, 'm2'), { name: 'JobRegistryError', message: 'job "a" is exported by both m1 and m2' });
-    assert.throws(() => addModuleJobs(new Map(), { a: job, default: { a: job } }, 'm3'), /job "a" is exported by both m3 and m3/);
+    assert.throws(() => addModuleJobs(registry, { a: job }, 'm2'), { name: 'JobRegistryError', message: 'job "a" is exported by both m1 and m2 (rename them)' });
+    assert.equal(registry.size, 1, 'nothing of a refused module is registered');
+    const withBuiltins = new Map<string, RegisteredJob>();
+    addModuleJobs(withBuiltins, builtins, BUILTIN_SOURCE);
+    assert.throws(() => addModuleJobs(withBuiltins, { default: { spin: job, mine: job, sleep: job } }, 'file:///jobs.js'), {
+      message: 'jobs "spin", "sleep" are exported by both built-in jobs and file:///jobs.js (rename them, or drop the built-ins: --no-builtin-jobs, builtinJobs: false)',
+    });
+    assert.equal(withBuiltins.has('mine'), false);
   });
   it('refuses a module with no jobs, and names that are not job names', () => {
     assert.throws(() => addModuleJobs(new Map(), { x: 1 }, 'm'), { message: 'job module m exports no job functions' });
@@ -70,6 +91,11 @@ describe('job registry', () => {
   it('the built-in jobs are the ones of DESIGN.md', async () => {
     const registry = await loadJobRegistry([], builtins);
     assert.deepEqual([...registry.keys()].sort(), ['fail', 'noop', 'primes', 'progress', 'sha256', 'sleep', 'spin']);
+  });
+  it('a module URL\'s fragment names the exports to register', async () => {
+    const declared = new URL('../fixtures/jobs/declared.js', import.meta.url).href;
+    assert.deepEqual([...(await loadJobRegistry([declared], undefined)).keys()], ['shout']);
+    assert.deepEqual([...(await loadJobRegistry([`${declared}#extra,shout`], undefined)).keys()], ['extra', 'shout']);
   });
   it('a module that fails to load is a clear error', async () => {
     await assert.rejects(loadJobRegistry(['file:///nonexistent/jobs.js'], undefined), (error: unknown) => {
