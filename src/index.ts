@@ -72,6 +72,7 @@ export type { LogLevel, Logger } from './log.js';
 // Metrics: prom-client families fed by the driver's and the pool's typed events, and /metrics.
 export {
   ACK_LATENCY_SECONDS_BUCKETS,
+  BUILD_INFO,
   CALLBACK_DURATION_SECONDS,
   CALLBACK_SECONDS_BUCKETS,
   CHECKS_TOTAL,
@@ -93,6 +94,7 @@ export {
   TASK_DURATION_SECONDS,
   TASK_QUEUE_WAIT_SECONDS,
   TASK_SECONDS_BUCKETS,
+  TASKS_ENDED_TOTAL,
   TASKS_LAUNCHED_TOTAL,
   TASKS_QUEUED,
   TASKS_RUNNING,
@@ -100,7 +102,9 @@ export {
   UPDATE_ACK_LATENCY_SECONDS,
   WORKER_REPLACEMENTS_TOTAL,
   createExecutorMetrics,
+  packageVersion,
   readMetricsAddress,
+  registerBuildInfo,
   registerDriverMetrics,
   registerPoolMetrics,
   registerProcessMetrics,

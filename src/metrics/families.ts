@@ -39,6 +39,11 @@ export interface FamilyConfig {
   readonly help: string;
   /** Absent: an unlabelled family (one series, slot 0). */
   readonly label?: BoundedLabel;
+  /**
+   * Two labels instead of one: one series per pair of values (every pair up front, as for one
+   * label); find a pair's slot with `slotOf`.
+   */
+  readonly labels?: readonly [BoundedLabel, BoundedLabel];
 }
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -52,25 +57,37 @@ abstract class Family {
   /** One labels object per slot, built once. */
   protected readonly slotLabels: readonly Labels[];
   readonly #slots: ReadonlyMap<string, number>;
+  /** Per label, value → index; a slot is the row-major index of its values (no string built per event). */
+  readonly #indexes: ReadonlyArray<ReadonlyMap<string, number>>;
 
   constructor(config: FamilyConfig) {
     if (!NAME.test(config.name)) throw new InvalidOptionError('name', `metric name ${JSON.stringify(config.name)} is not a valid Prometheus name`);
     this.name = config.name;
     this.help = config.help;
-    const label = config.label;
-    if (label === undefined) {
-      this.slotLabels = [Object.freeze({})];
-      this.#slots = new Map();
-    } else {
+    const labels = config.labels ?? (config.label !== undefined ? [config.label] : []);
+    for (const label of labels) {
       if (!LABEL.test(label.name) || label.name === 'le' || label.name.startsWith('__')) {
         throw new InvalidOptionError('label', `${config.name}: label name ${JSON.stringify(label.name)} is not allowed`);
       }
       if (label.values.length === 0 || new Set(label.values).size !== label.values.length) {
         throw new InvalidOptionError('label', `${config.name}: label ${label.name} needs distinct values`);
       }
-      this.slotLabels = label.values.map((value) => Object.freeze({ [label.name]: value }));
-      this.#slots = new Map(label.values.map((value, slot) => [value, slot]));
     }
+    if (new Set(labels.map((l) => l.name)).size !== labels.length) throw new InvalidOptionError('label', `${config.name}: label names must differ`);
+    this.#indexes = labels.map((label) => new Map(label.values.map((value, index) => [value, index])));
+    let slotLabels: Labels[] = [{}];
+    for (const label of labels) slotLabels = slotLabels.flatMap((prefix) => label.values.map((value) => ({ ...prefix, [label.name]: value })));
+    this.slotLabels = slotLabels.map((l) => Object.freeze(l));
+    this.#slots = labels.length === 1 ? this.#indexes[0]! : new Map();
+  }
+
+  /** The slot of two label values (a `labels` family), -1 when either is not in its set. */
+  slotOf(first: string, second: string): number {
+    const [a, b] = this.#indexes;
+    if (a === undefined || b === undefined) return -1;
+    const i = a.get(first);
+    const j = b.get(second);
+    return i === undefined || j === undefined ? -1 : i * b.size + j;
   }
 
   /** Registers with the registry (throws if the name is taken there). Called by subclasses once built. */

@@ -1,5 +1,6 @@
 // The metrics' public surface (listed by name: no wildcard re-exports).
 export {
+  BUILD_INFO,
   CALLBACK_DURATION_SECONDS,
   CHECKS_TOTAL,
   CONNECTED,
@@ -17,6 +18,7 @@ export {
   SUBSCRIPTIONS_TOTAL,
   TASK_DURATION_SECONDS,
   TASK_QUEUE_WAIT_SECONDS,
+  TASKS_ENDED_TOTAL,
   TASKS_LAUNCHED_TOTAL,
   TASKS_QUEUED,
   TASKS_RUNNING,
@@ -32,6 +34,7 @@ export type { DriverMetricsSource } from './driver-metrics.js';
 export { POOL_METRIC_NAMES, registerPoolMetrics } from './pool-metrics.js';
 export type { PoolMetricsSource } from './pool-metrics.js';
 export { registerProcessMetrics } from './process-metrics.js';
+export { packageVersion, registerBuildInfo } from './build-info.js';
 export type { ProcessMetricsOptions } from './process-metrics.js';
 export type { MetricsBinding } from './binding.js';
 export { startMetricsServer } from './server.js';

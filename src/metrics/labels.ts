@@ -6,6 +6,7 @@ import type { CheckResult, HealthResult, ProbeType } from '../checks/index.js';
 import type { RefusableCall } from '../driver/events.js';
 import type { Executor } from '../executor.js';
 import type { WorkerLoss } from '../pool/faults.js';
+import type { TerminalState } from '../pool/task-state.js';
 import type { EventType, TaskState } from '../proto/types.js';
 
 const keys = <K extends string>(record: Record<K, true>): readonly K[] => Object.freeze(Object.keys(record) as K[]);
@@ -68,3 +69,9 @@ export const PROBE_TYPES = keys<ProbeType>({ COMMAND: true, HTTP: true, TCP: tru
 
 /** The calls an agent may refuse (`mesos_executor_calls_refused_total{call}`). */
 export const REFUSABLE_CALLS = keys<RefusableCall>({ SUBSCRIBE: true, UPDATE: true, MESSAGE: true, HEARTBEAT: true });
+
+/**
+ * How an accepted task ends (`mesos_executor_tasks_ended_total{state}`). A task refused before it
+ * was queued (TASK_ERROR, TASK_DROPPED, ...) never ran a job: it is in status_updates_total only.
+ */
+export const ENDED_STATES = keys<TerminalState>({ TASK_FINISHED: true, TASK_FAILED: true, TASK_KILLED: true });

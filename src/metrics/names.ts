@@ -8,6 +8,8 @@ export const METRIC_PREFIX = 'mesos_executor_';
 // ---- from the pool executor's events and getters (pool-metrics.ts) ----
 /** Counter: tasks handed to the executor by LAUNCH/LAUNCH_GROUP (accepted or refused). */
 export const TASKS_LAUNCHED_TOTAL = 'mesos_executor_tasks_launched_total';
+/** Counter{job_name,state}: accepted tasks that ended, by job and terminal state (FINISHED, FAILED, KILLED). */
+export const TASKS_ENDED_TOTAL = 'mesos_executor_tasks_ended_total';
 /** Gauge: tasks accepted and waiting for a worker thread. */
 export const TASKS_QUEUED = 'mesos_executor_tasks_queued';
 /** Gauge: tasks handed to a worker thread and not yet ended. */
@@ -30,6 +32,10 @@ export const HEALTH_CHECKS_TOTAL = 'mesos_executor_health_checks_total';
 export const HEALTH_CHECK_KILLS_TOTAL = 'mesos_executor_health_check_kills_total';
 /** Counter{result}: checks run (TaskInfo.check): completed (a result) or failed (timed out, could not run). */
 export const CHECKS_TOTAL = 'mesos_executor_checks_total';
+
+// ---- about the executor itself (build-info.ts) ----
+/** Gauge{version,node}: always 1; the labels say which package version runs on which Node.js. */
+export const BUILD_INFO = 'mesos_executor_build_info';
 
 // ---- from the driver's events and getters (driver-metrics.ts) ----
 /** Counter{state}: status updates the executor issued (recorded by the driver, once each). */
@@ -62,7 +68,9 @@ export const JOB_LABEL = 'job_name';
 
 /** Every family this package defines (not prom-client's process metrics), in exposition order. */
 export const EXECUTOR_METRIC_NAMES: readonly string[] = Object.freeze([
+  BUILD_INFO,
   TASKS_LAUNCHED_TOTAL,
+  TASKS_ENDED_TOTAL,
   STATUS_UPDATES_TOTAL,
   TASKS_QUEUED,
   TASKS_RUNNING,

@@ -7,7 +7,7 @@ import type { PoolExecutorEvents } from '../pool/events.js';
 import { binding, type MetricsBinding } from './binding.js';
 import { TASK_SECONDS_BUCKETS } from './buckets.js';
 import { CounterFamily, HistogramFamily } from './families.js';
-import { CHECK_RESULTS, HEALTH_RESULTS, PROBE_TYPES, WORKER_LOSS_REASONS } from './labels.js';
+import { CHECK_RESULTS, ENDED_STATES, HEALTH_RESULTS, PROBE_TYPES, WORKER_LOSS_REASONS } from './labels.js';
 import {
   CHECKS_TOTAL,
   HEALTH_CHECK_KILLS_TOTAL,
@@ -18,6 +18,7 @@ import {
   POOL_UTILIZATION_RATIO,
   TASK_DURATION_SECONDS,
   TASK_QUEUE_WAIT_SECONDS,
+  TASKS_ENDED_TOTAL,
   TASKS_LAUNCHED_TOTAL,
   TASKS_QUEUED,
   TASKS_RUNNING,
@@ -27,6 +28,7 @@ import {
 /** The families of this group. */
 export const POOL_METRIC_NAMES: readonly string[] = Object.freeze([
   TASKS_LAUNCHED_TOTAL,
+  TASKS_ENDED_TOTAL,
   TASKS_QUEUED,
   TASKS_RUNNING,
   TASK_DURATION_SECONDS,
@@ -58,6 +60,8 @@ export interface PoolMetricsSource {
  *   answer: accepted (TASK_STARTING) or refused (TASK_ERROR for a bad payload, TASK_FAILED during
  *   shutdown). Once the executor is idle it equals the sum of the terminal states in
  *   `status_updates_total`. A LAUNCH repeating a live task id gets no answer and is not counted.
+ * - `tasks_ended_total{job_name,state}` counts the tasks that `taskAccepted` counted once they
+ *   end: a failure ratio per job is its TASK_FAILED share. Refused tasks never ran a job.
  * - `task_duration_seconds` runs from acceptance to the terminal update, so it includes the queue
  *   wait (`task_queue_wait_seconds`, acceptance to TASK_RUNNING): it is the time the task spent in
  *   this executor. Refused tasks have neither.
@@ -73,6 +77,11 @@ export function registerPoolMetrics(registry: Registry, pool: PoolMetricsSource)
   const launched = new CounterFamily(registry, {
     name: TASKS_LAUNCHED_TOTAL,
     help: 'Tasks launched on this executor and answered (accepted, or refused with TASK_ERROR/TASK_FAILED).',
+  });
+  const ended = new CounterFamily(registry, {
+    name: TASKS_ENDED_TOTAL,
+    help: 'Accepted tasks that ended, by job and terminal state (TASK_FINISHED, TASK_FAILED, TASK_KILLED).',
+    labels: [jobLabel, { name: 'state', values: ENDED_STATES }],
   });
   new Gauge({
     name: TASKS_QUEUED,
@@ -151,7 +160,10 @@ export function registerPoolMetrics(registry: Registry, pool: PoolMetricsSource)
   on('taskAccepted', () => launched.inc());
   on('taskRejected', () => launched.inc());
   on('taskStarted', (info) => queueWait.observeLabel(info.job, info.queueWaitMs / 1000));
-  on('taskEnded', (info) => duration.observeLabel(info.job, info.durationMs / 1000));
+  on('taskEnded', (info) => {
+    duration.observeLabel(info.job, info.durationMs / 1000);
+    ended.inc(ended.slotOf(info.job, info.state));
+  });
   on('killEscalated', () => escalations.inc());
   on('workerReplaced', (info) => replacements.incLabel(info.reason));
   on('healthCheck', (info) => healthChecks.incLabel(info.result));

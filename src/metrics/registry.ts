@@ -1,6 +1,7 @@
 // One call that gives an executor all its metrics: the pool's, the driver's and the process'.
 import { Registry } from 'prom-client';
 import { binding, type MetricsBinding } from './binding.js';
+import { registerBuildInfo } from './build-info.js';
 import { registerDriverMetrics, type DriverMetricsSource } from './driver-metrics.js';
 import { registerPoolMetrics, type PoolMetricsSource } from './pool-metrics.js';
 import { registerProcessMetrics } from './process-metrics.js';
@@ -21,7 +22,7 @@ export interface ExecutorMetrics extends MetricsBinding {
 }
 
 /**
- * Registers every `mesos_executor_` family for `driver` and `pool`, plus the default process
+ * Registers every `mesos_executor_` family for `driver` and `pool` (and the build info), plus the default process
  * metrics, in one registry. Serve it with {@link startMetricsServer}. `close()` detaches from the
  * driver and pool and unregisters our families (the process metrics stay: prom-client cannot
  * remove its monitors).
@@ -30,6 +31,7 @@ export function createExecutorMetrics(options: ExecutorMetricsOptions): Executor
   const registry = options.registry ?? new Registry();
   const groups: MetricsBinding[] = [];
   try {
+    groups.push(registerBuildInfo(registry));
     groups.push(registerPoolMetrics(registry, options.pool));
     groups.push(registerDriverMetrics(registry, options.driver));
     if (options.processMetrics ?? true) registerProcessMetrics(registry);

@@ -55,6 +55,26 @@ describe('metrics families', () => {
     assert.equal(await ours.metrics(), await theirs.metrics());
   });
 
+  it('a two-label CounterFamily prints what a two-label prom-client Counter prints, every pair up front', async () => {
+    const theirs = new Registry();
+    const ours = new Registry();
+    const reference = new Counter({ name: 'p_total', help: 'h', labelNames: ['job', 'state'], registers: [theirs] });
+    const family = new CounterFamily(ours, {
+      name: 'p_total',
+      help: 'h',
+      labels: [{ name: 'job', values: ['a', 'b'] }, { name: 'state', values: ['X', 'Y', 'Z'] }],
+    });
+    for (const job of ['a', 'b']) for (const state of ['X', 'Y', 'Z']) reference.inc({ job, state }, 0);
+    for (const [job, state] of [['a', 'Y'], ['b', 'Z'], ['b', 'Z'], ['b', 'X']] as const) {
+      reference.inc({ job, state });
+      family.inc(family.slotOf(job, state));
+    }
+    assert.equal(await ours.metrics(), await theirs.metrics());
+    assert.equal(family.slotOf('a', 'W'), -1);
+    assert.equal(family.slotOf('evil', 'X'), -1);
+    assert.throws(() => new CounterFamily(new Registry(), { name: 'q_total', help: 'h', labels: [{ name: 'j', values: ['a'] }, { name: 'j', values: ['b'] }] }), /label names must differ/);
+  });
+
   it('a value outside the label set never becomes a series', async () => {
     const registry = new Registry();
     const counter = new CounterFamily(registry, { name: 'c_total', help: 'h', label: { name: 'job', values: ['a'] } });

@@ -52,6 +52,29 @@ describe('pool metrics (typed events)', () => {
     assert.equal(get(`${N.TASK_DURATION_SECONDS}_count`, { job_name: 'noop' }), 0);
   });
 
+  it('tasks_ended_total counts ended tasks by job and terminal state, every pair at 0 first', async () => {
+    const registry = new Registry();
+    const pool = new FakePool();
+    registerPoolMetrics(registry, pool);
+    let samples = parseExposition(await registry.metrics()).filter((s) => s.name === N.TASKS_ENDED_TOTAL);
+    assert.deepEqual(
+      samples.map((s) => `${s.labels.job_name} ${s.labels.state} ${s.value}`),
+      ['noop TASK_FINISHED 0', 'noop TASK_FAILED 0', 'noop TASK_KILLED 0', 'primes TASK_FINISHED 0', 'primes TASK_FAILED 0', 'primes TASK_KILLED 0'],
+    );
+    pool.emit('taskEnded', { taskId: 'a', job: 'primes', state: 'TASK_FINISHED', durationMs: 1 });
+    pool.emit('taskEnded', { taskId: 'b', job: 'primes', state: 'TASK_FAILED', durationMs: 1 });
+    pool.emit('taskEnded', { taskId: 'c', job: 'noop', state: 'TASK_KILLED', durationMs: 1 });
+    pool.emit('taskEnded', { taskId: 'd', job: 'notRegistered', state: 'TASK_FAILED', durationMs: 1 });
+    pool.emit('taskRejected', { taskId: 'e', state: 'TASK_ERROR', message: 'unknown job' });
+    const get = await read(registry);
+    assert.equal(get(N.TASKS_ENDED_TOTAL, { job_name: 'primes', state: 'TASK_FINISHED' }), 1);
+    assert.equal(get(N.TASKS_ENDED_TOTAL, { job_name: 'primes', state: 'TASK_FAILED' }), 1);
+    assert.equal(get(N.TASKS_ENDED_TOTAL, { job_name: 'noop', state: 'TASK_KILLED' }), 1);
+    assert.equal(get(N.TASKS_ENDED_TOTAL), 3, 'neither an unregistered job nor a refused task is counted');
+    samples = parseExposition(await registry.metrics()).filter((s) => s.name === N.TASKS_ENDED_TOTAL);
+    assert.equal(samples.length, 6, 'no new series');
+  });
+
   it('a job outside the registered set never becomes a label value', async () => {
     const registry = new Registry();
     const pool = new FakePool();
@@ -146,6 +169,9 @@ describe('pool metrics (a real PoolExecutor)', () => {
     assert.equal(get(`${N.TASK_DURATION_SECONDS}_count`, { job_name: 'fail' }), 1);
     assert.equal(get(`${N.TASK_DURATION_SECONDS}_count`), 3, 'refused tasks have no duration');
     assert.equal(get(`${N.TASK_QUEUE_WAIT_SECONDS}_count`), 3);
+    assert.equal(get(N.TASKS_ENDED_TOTAL, { job_name: 'noop', state: 'TASK_FINISHED' }), 2);
+    assert.equal(get(N.TASKS_ENDED_TOTAL, { job_name: 'fail', state: 'TASK_FAILED' }), 1);
+    assert.equal(get(N.TASKS_ENDED_TOTAL), 3);
     assert.equal(get(N.TASKS_QUEUED), 0);
     assert.equal(get(N.TASKS_RUNNING), 0);
     assert.equal(get(N.POOL_THREADS), 2);
