@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { delimiter } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidOptionError } from '../errors.js';
@@ -13,7 +12,10 @@ export interface ExecutorCommandOptions {
   readonly jobs: readonly string[];
   /** `--no-builtin-jobs`: false. */
   readonly builtinJobs: boolean;
-  readonly threads: number;
+  /** `--threads`: a fixed concurrency; undefined: it follows the Mesos resources. */
+  readonly threads: number | undefined;
+  /** `--max-threads`: the cap of the concurrency that follows the resources. */
+  readonly maxThreads: number | undefined;
   readonly contentType: ContentType;
   readonly logLevel: LogLevel;
   readonly metricsPort: number | undefined;
@@ -51,6 +53,7 @@ const EXECUTOR_OPTIONS = {
   jobs: { type: 'string', multiple: true },
   'no-builtin-jobs': { type: 'boolean' },
   threads: { type: 'string' },
+  'max-threads': { type: 'string' },
   'content-type': { type: 'string' },
   'log-level': { type: 'string' },
   'metrics-port': { type: 'string' },
@@ -129,7 +132,8 @@ function executorOptions(values: Record<string, unknown>, env: Readonly<Record<s
   return Object.freeze({
     jobs: Object.freeze(jobs),
     builtinJobs,
-    threads: integer('threads', values.threads as string | undefined, availableParallelism(), 1, 1024),
+    threads: values.threads === undefined ? undefined : integer('threads', values.threads as string, 1, 1, 1024),
+    maxThreads: values['max-threads'] === undefined ? undefined : integer('max-threads', values['max-threads'] as string, 1, 1, 1024),
     contentType,
     logLevel: logLevel as LogLevel,
     metricsPort: portText === undefined ? undefined : integer('metrics-port', portText, 0, 0, 65535),
@@ -197,7 +201,9 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
 
 /** The arguments that give our executor process the same executor options. */
 export function executorArgs(options: ExecutorCommandOptions): string[] {
-  const args = ['--threads', String(options.threads), '--content-type', options.contentType === 'application/json' ? 'json' : 'protobuf'];
+  const args = ['--content-type', options.contentType === 'application/json' ? 'json' : 'protobuf'];
+  if (options.threads !== undefined) args.push('--threads', String(options.threads));
+  if (options.maxThreads !== undefined) args.push('--max-threads', String(options.maxThreads));
   args.push('--log-level', options.logLevel);
   for (const job of options.jobs) args.push('--jobs', job);
   if (!options.builtinJobs) args.push('--no-builtin-jobs');
@@ -217,7 +223,9 @@ Executor options:
                              (@acme/jobs, resolved from the working directory); module#a,b registers
                              only the exports a and b; also ${JOBS_ENV} (':'-separated)
   --no-builtin-jobs          do not register the built-in jobs (noop, spin, sleep, ...)
-  --threads <n>              worker threads (default: available parallelism)
+  --threads <n>              a fixed number of tasks at once (default: follow the cpus Mesos allocated:
+                             at least the host's cores, or the executor's plus the live tasks' cpus)
+  --max-threads <n>          the most tasks at once when following the cpus (default 256)
   --content-type <type>      json | protobuf (default protobuf)
   --metrics-port <port>      serve Prometheus metrics at /metrics on this port (0: any free port)
   --metrics-host <host>      address for the metrics endpoint (default 127.0.0.1)

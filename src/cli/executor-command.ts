@@ -101,7 +101,8 @@ async function runExecutor(
     const pool = await PoolExecutor.create({
       jobs: options.jobs,
       builtinJobs: options.builtinJobs,
-      threads: options.threads,
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.maxThreads !== undefined ? { maxThreads: options.maxThreads } : {}),
       // The pool takes whole milliseconds up to a day; a longer grace changes nothing in practice.
       shutdownGracePeriodMs: Math.min(Math.round(environment.shutdownGracePeriodMs), 24 * 3_600_000),
       // COMMAND checks run in the task's sandbox, which for our tasks is the executor's.

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { InvalidOptionError } from '../errors.js';
 import { PoolExecutor } from '../pool/index.js';
 import { executorArgs, type LocalCommandOptions } from './args.js';
@@ -19,7 +20,7 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
   // port (the executor tells us which through a file in its sandbox; see runLocal).
   const executor = ours && options.executor.metricsPort === undefined ? { ...options.executor, metricsPort: 0 } : options.executor;
   const title = ours
-    ? `mesos-pool-executor local: ${workload.length} tasks${options.payloads ? ` from ${options.payloads}` : ` of ${options.job} ${options.input === undefined ? '' : JSON.stringify(options.input)}`} on ${options.executor.threads} threads (${options.executor.contentType})`
+    ? `mesos-pool-executor local: ${workload.length} tasks${options.payloads ? ` from ${options.payloads}` : ` of ${options.job} ${options.input === undefined ? '' : JSON.stringify(options.input)}`} on ${options.executor.threads ?? `${availableParallelism()}+`} threads (${options.executor.contentType})`
     : `mesos-pool-executor local: ${workload.length} tasks under "${options.executorCommand}"`;
   if (!options.quiet) out.write(`${title}\n`);
   const interrupt = new AbortController();

@@ -20,8 +20,16 @@ export interface PoolExecutorOptions {
   readonly jobs?: readonly (string | URL)[];
   /** Register the built-in jobs (noop, spin, sleep, primes, sha256, fail, progress). Default true. */
   readonly builtinJobs?: boolean;
-  /** Worker threads, and the most tasks running at once. Default `os.availableParallelism()`. */
+  /**
+   * A fixed number of worker threads, and the most tasks running at once. When not given, the
+   * concurrency follows the Mesos resources: at least `os.availableParallelism()` tasks run at
+   * once, and more when the allocation says so (the executor's `cpus` plus the `cpus` of every
+   * live task, rounded up), up to `maxThreads`. Mesos has done admission control already: a task
+   * whose cpus were allocated never waits in the queue.
+   */
   readonly threads?: number;
+  /** The most tasks running at once when the concurrency follows the resources. Default 256. */
+  readonly maxThreads?: number;
   /** Largest `TaskInfo.data` accepted, in bytes; larger → TASK_ERROR. Default 1 MiB. */
   readonly maxPayloadBytes?: number;
   /** Largest result (and progress data) JSON, in bytes; larger → TASK_FAILED. Default 1 MiB. */
@@ -83,7 +91,11 @@ export interface PoolExecutorOptions {
 export interface ResolvedPoolOptions {
   readonly jobModules: readonly string[];
   readonly builtinJobs: boolean;
+  /** Warm threads, and the least concurrency (the fixed one in `fixed` mode). */
   readonly threads: number;
+  /** `fixed`: `threads` at once; `resources`: from `threads` up to `maxThreads` as the cpus allocated say. */
+  readonly concurrency: 'fixed' | 'resources';
+  readonly maxThreads: number;
   readonly maxPayloadBytes: number;
   readonly maxResultBytes: number;
   readonly maxQueuedTasks: number;
@@ -105,7 +117,21 @@ export interface ResolvedPoolOptions {
   readonly clock: Clock | undefined;
 }
 
-function defaults(): Omit<ResolvedPoolOptions, 'jobModules' | 'logger' | 'onFrameworkMessage' | 'workerMemoryMb' | 'clock' | 'checks'> {
+/** Fixed `threads`, or from the host's cores up to `maxThreads` (which caps both). */
+function concurrency(options: PoolExecutorOptions, cores: number): Pick<ResolvedPoolOptions, 'threads' | 'concurrency' | 'maxThreads'> {
+  if (options.threads !== undefined) {
+    if (options.maxThreads !== undefined) throw new InvalidOptionError('maxThreads', 'options.maxThreads applies when the concurrency follows the resources; with a fixed options.threads leave it out');
+    const threads = integer('threads', options.threads, 1, 1024, cores);
+    return { threads, concurrency: 'fixed', maxThreads: threads };
+  }
+  const maxThreads = integer('maxThreads', options.maxThreads, 1, 1024, DEFAULT_MAX_THREADS);
+  return { threads: Math.min(cores, maxThreads), concurrency: 'resources', maxThreads };
+}
+
+/** The cap of the concurrency that follows the resources, unless `maxThreads` says otherwise. */
+export const DEFAULT_MAX_THREADS = 256;
+
+function defaults(): Omit<ResolvedPoolOptions, 'jobModules' | 'logger' | 'onFrameworkMessage' | 'workerMemoryMb' | 'clock' | 'checks' | 'concurrency' | 'maxThreads'> {
   return {
     builtinJobs: true,
     threads: availableParallelism(),
@@ -171,7 +197,7 @@ export function resolvePoolOptions(options: PoolExecutorOptions = {}): ResolvedP
   return Object.freeze({
     jobModules: Object.freeze(jobModules),
     builtinJobs,
-    threads: integer('threads', options.threads, 1, 1024, base.threads),
+    ...concurrency(options, base.threads),
     maxPayloadBytes: integer('maxPayloadBytes', options.maxPayloadBytes, 16, 256 * 1024 * 1024, base.maxPayloadBytes),
     maxResultBytes: integer('maxResultBytes', options.maxResultBytes, 16, 256 * 1024 * 1024, base.maxResultBytes),
     maxQueuedTasks: integer('maxQueuedTasks', options.maxQueuedTasks, 0, 10_000_000, base.maxQueuedTasks),

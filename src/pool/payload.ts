@@ -125,3 +125,14 @@ export function taskMemoryMb(task: TaskInfo): number | undefined {
   }
   return total > 0 ? Math.ceil(total) : undefined;
 }
+
+/** The task's (or executor's) `cpus` resource: scalar entries added up, as Mesos does; 0 without. */
+export function resourceCpus(resources: TaskInfo['resources']): number {
+  let total = 0;
+  for (const resource of resources ?? []) {
+    if (resource.name === 'cpus' && resource.scalar !== undefined && Number.isFinite(resource.scalar.value) && resource.scalar.value > 0) {
+      total += resource.scalar.value;
+    }
+  }
+  return total;
+}

@@ -26,7 +26,7 @@ import type { PoolExecutorEvents, RefusedState } from './events.js';
 import { classifyRunError } from './faults.js';
 import { maxCompletionMs, maxCompletionProblem, resolveKillGraceMs } from './kill-policy.js';
 import { resolvePoolOptions, type PoolExecutorOptions, type ResolvedPoolOptions } from './options.js';
-import { parsePayload, taskMemoryMb, type TaskPayload } from './payload.js';
+import { parsePayload, resourceCpus, taskMemoryMb, type TaskPayload } from './payload.js';
 import { ProgressLimiter } from './progress.js';
 import { StatusReporter } from './status.js';
 import { TaskTable, type ProgressUpdate, type TaskGroup, type TaskRecord } from './task-table.js';
@@ -98,6 +98,10 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   #shutdown: Promise<void> | undefined;
   #shutdownAcknowledged: boolean | undefined;
   #idleWaiters: Array<() => void> = [];
+  /** `cpus` of the ExecutorInfo (SUBSCRIBED) and of the tasks in the table: what Mesos allocated. */
+  #executorCpus = 0;
+  #liveCpus = 0;
+  readonly #taskCpus = new Map<string, number>();
 
   /**
    * Creates the worker pool and waits for the ready handshake: a worker loads the job modules
@@ -109,6 +113,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     let onIdleError: (error: unknown) => void = () => {};
     const pool = new WorkerPool({
       threads: resolved.threads,
+      maxThreads: resolved.maxThreads,
       workerFile: resolved.workerFile,
       startup: { builtinJobs: resolved.builtinJobs, jobModules: resolved.jobModules },
       workerMemoryMb: resolved.workerMemoryMb,
@@ -179,8 +184,17 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   }
 
   /** The configured pool size: the most tasks running at once. */
+  /**
+   * The most tasks running at once now: fixed `threads`, or (following the resources) the
+   * host's cores, or the executor's cpus plus those of every live task, rounded up, if more;
+   * at most `maxThreads`.
+   */
   get threads(): number {
-    return this.#options.threads;
+    const { concurrency, threads, maxThreads } = this.#options;
+    if (concurrency === 'fixed') return threads;
+    // A little slack so that 0.1 + 0.2 cpus rounds to 1, not 2.
+    const allocated = Math.ceil(this.#executorCpus + this.#liveCpus - 1e-9);
+    return Math.min(maxThreads, Math.max(threads, allocated));
   }
 
   /** The shared threads' utilization, 0..1 (piscina's measure). */
@@ -207,6 +221,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
 
   registered(driver: ExecutorDriver, executorInfo: ExecutorInfo, frameworkInfo: FrameworkInfo, _agentInfo: AgentInfo): void {
     this.#reporter.driver = driver;
+    this.#executorCpus = resourceCpus(executorInfo.resources);
     this.#killingStateCapable = hasKillingState(frameworkInfo);
     this.#partitionAware = hasCapability(frameworkInfo, 'PARTITION_AWARE');
     this.#connected = true;
@@ -436,6 +451,11 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
       lifecycle,
       acceptedAt: this.#clock.now(),
     });
+    const cpus = resourceCpus(task.resources);
+    if (cpus > 0) {
+      this.#taskCpus.set(record.id, cpus);
+      this.#liveCpus += cpus;
+    }
     this.#queue.add(record.id);
     this.#queuedBytes += record.dataBytes;
     const checks = TaskChecks.for(task, this.#options.checks, this.#checksHost(record));
@@ -449,7 +469,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
 
   /** Hands queued tasks to the pool while fewer than `threads` runs are in flight. */
   #pump(): void {
-    while (!this.#shuttingDown && this.#inFlight + this.#lingering < this.#options.threads && this.#queue.size > 0) {
+    while (!this.#shuttingDown && this.#inFlight + this.#lingering < this.threads && this.#queue.size > 0) {
       const id = this.#queue.values().next().value as string;
       this.#unqueue(id);
       const record = this.#table.get(id);
@@ -680,6 +700,11 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     this.#checks.get(record.id)?.stop();
     this.#checks.delete(record.id);
     this.#table.end(record.id, state);
+    const cpus = this.#taskCpus.get(record.id);
+    if (cpus !== undefined) {
+      this.#taskCpus.delete(record.id);
+      this.#liveCpus = this.#taskCpus.size === 0 ? 0 : this.#liveCpus - cpus;
+    }
     this.emit('taskEnded', {
       taskId: record.id,
       job: record.job,

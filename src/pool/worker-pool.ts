@@ -39,7 +39,10 @@ interface Lane {
 }
 
 export interface WorkerPoolConfig {
+  /** Warm threads of the default lane. */
   readonly threads: number;
+  /** Threads a lane may grow to (the executor never has more runs in flight). */
+  readonly maxThreads: number;
   /** The compiled worker entry (dist/workers/worker.js). */
   readonly workerFile: URL;
   readonly startup: WorkerStartup;
@@ -163,11 +166,11 @@ export class WorkerPool {
   }
 
   #createLane(heapLimitMb: number | undefined, warm: boolean): Piscina {
-    const { threads, workerFile, startup, idleTimeoutMs } = this.#config;
+    const { threads, maxThreads, workerFile, startup, idleTimeoutMs } = this.#config;
     const pool = new Piscina({
       filename: workerFile.href,
       minThreads: warm ? threads : 0,
-      maxThreads: threads,
+      maxThreads,
       idleTimeout: idleTimeoutMs,
       concurrentTasksPerWorker: 1,
       // Atomics off, on purpose. With piscina's default ('sync') an idle worker blocks in

@@ -3,6 +3,7 @@ import type { KillPolicy, TaskInfo } from '../../src/proto/types.js';
 
 export interface TaskExtras {
   readonly memMb?: number;
+  readonly cpus?: number;
   readonly killGraceMs?: number;
 }
 
@@ -16,7 +17,10 @@ export function task(id: string, payload: unknown, extras: TaskExtras = {}): Tas
     ? payload
     : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload), 'utf8');
   const info: TaskInfo = { name: id, task_id: { value: id }, agent_id: { value: 'agent-1' }, data };
-  if (extras.memMb !== undefined) info.resources = [{ name: 'mem', type: 'SCALAR', scalar: { value: extras.memMb } }];
+  const resources: NonNullable<TaskInfo['resources']> = [];
+  if (extras.memMb !== undefined) resources.push({ name: 'mem', type: 'SCALAR', scalar: { value: extras.memMb } });
+  if (extras.cpus !== undefined) resources.push({ name: 'cpus', type: 'SCALAR', scalar: { value: extras.cpus } });
+  if (resources.length > 0) info.resources = resources;
   if (extras.killGraceMs !== undefined) info.kill_policy = killPolicy(extras.killGraceMs);
   return info;
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 // PoolExecutor with REAL worker threads against an in-process stub driver.
 // Pools are small (2 threads: the CI machine has 2 cores) and jobs short.
 import { strict as assert } from 'node:assert';
@@ -74,6 +75,54 @@ async function close(h: Harness): Promise<void> {
 }
 
 const KILLING_CAPABLE: FrameworkInfo = { user: 'u', name: 'f', capabilities: [{ type: 'TASK_KILLING_STATE' }] };
+
+describe('PoolExecutor: concurrency that follows the Mesos resources', () => {
+  const cores = availableParallelism();
+
+  it('without threads, every task whose cpus were allocated runs at once, however many cores the host has', async () => {
+    const h = await harness({ threads: undefined });
+    try {
+      const n = cores + 2;
+      for (let i = 0; i < n; i++) h.executor.launchTask(h.driver, jobTask(`c${i}`, 'sleep', { ms: 60_000 }, { cpus: 1 }));
+      for (let i = 0; i < n; i++) await h.running(`c${i}`);
+      assert.equal(h.executor.queued, 0, 'nothing waits in the queue');
+      assert.equal(h.executor.threads, n);
+      // As tasks end, the concurrency falls back to what the live tasks were given, never below the cores.
+      h.executor.killTask(h.driver, { value: 'c0' }, killPolicy(0));
+      await h.ended('c0');
+      assert.equal(h.executor.threads, Math.max(cores, n - 1));
+    } finally {
+      await close(h);
+    }
+  });
+
+  it('the executor cpus count too, fractions are added before rounding up, and maxThreads caps it', async () => {
+    const h = await harness({ threads: undefined, maxThreads: cores + 1 });
+    try {
+      h.executor.registered(h.driver, { executor_id: { value: 'e1' }, resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }] }, { user: 'u', name: 'f' }, { hostname: 'h' });
+      for (let i = 0; i < cores * 5; i++) h.executor.launchTask(h.driver, jobTask(`f${i}`, 'sleep', { ms: 60_000 }, { cpus: 0.2 }));
+      // 0.1 + cores × 5 × 0.2 = cores + 0.1 cpus → cores + 1 at once, the cap.
+      await waitFor(() => h.executor.running === cores + 1, { what: 'cores + 1 tasks in flight' });
+      assert.equal(h.executor.threads, cores + 1);
+      assert.equal(h.executor.queued, cores * 5 - cores - 1);
+    } finally {
+      await close(h);
+    }
+  });
+
+  it('a fixed threads keeps its size, whatever the cpus', async () => {
+    const h = await harness({ threads: 1 });
+    try {
+      h.executor.launchTask(h.driver, jobTask('x1', 'sleep', { ms: 60_000 }, { cpus: 1 }));
+      h.executor.launchTask(h.driver, jobTask('x2', 'sleep', { ms: 60_000 }, { cpus: 1 }));
+      await h.running('x1');
+      assert.equal(h.executor.queued, 1);
+      assert.equal(h.executor.threads, 1);
+    } finally {
+      await close(h);
+    }
+  });
+});
 
 describe('PoolExecutor: running tasks', () => {
   it('a quick task: STARTING, RUNNING, FINISHED with the JSON result, and its events', async () => {

@@ -21,9 +21,20 @@ function invalid(options: Record<string, unknown>, option: string, message: stri
 }
 
 describe('PoolExecutor options', () => {
+  it('threads is a fixed concurrency; without it, maxThreads caps a concurrency from the host cores up', () => {
+    const fixed = resolvePoolOptions({ threads: 3 });
+    assert.deepEqual([fixed.concurrency, fixed.threads, fixed.maxThreads], ['fixed', 3, 3]);
+    const capped = resolvePoolOptions({ maxThreads: 1 });
+    assert.deepEqual([capped.concurrency, capped.threads, capped.maxThreads], ['resources', 1, 1], 'the cap caps the warm threads too');
+    assert.throws(() => resolvePoolOptions({ threads: 2, maxThreads: 4 }), (e: unknown) => e instanceof InvalidOptionError);
+    assert.throws(() => resolvePoolOptions({ maxThreads: 0 }), /maxThreads/);
+  });
+
   it('defaults, frozen', () => {
     const o = resolvePoolOptions();
     assert.equal(o.threads, availableParallelism());
+    assert.equal(o.concurrency, 'resources');
+    assert.equal(o.maxThreads, 256);
     assert.equal(o.maxPayloadBytes, 1024 * 1024);
     assert.equal(o.maxResultBytes, 1024 * 1024);
     assert.equal(o.maxQueuedTasks, 10_000);
