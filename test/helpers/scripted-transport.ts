@@ -1,6 +1,9 @@
 // A transport that answers as a test scripts it (AgentTransport): SUBSCRIBEs that stream, hang
 // or never connect, and calls answered by a function. For what a real agent cannot be made to do
 // on demand.
+import { MesosExecutorDriver, type MesosExecutorDriverOptions } from '../../src/driver/driver.js';
+import type { Executor } from '../../src/executor.js';
+import { buildExecutorEnvironment } from '../../src/protocol/environment.js';
 import type { AgentTransport, CallResult, EventStream, StreamHandlers, SubscribeResult } from '../../src/driver/transport.js';
 import { protobufCodec } from '../../src/protocol/codec.js';
 import { encodeRecord } from '../../src/protocol/recordio.js';
@@ -72,3 +75,19 @@ export class ScriptedTransport implements AgentTransport {
   }
 }
 
+/**
+ * A driver on `transport` with the environment of an agent at 127.0.0.1:5051; with
+ * `checkpoint`, a 60 s recovery timeout and a 100 ms backoff maximum.
+ */
+export function scriptedDriver(executor: Executor, transport: AgentTransport, checkpoint: boolean, options: MesosExecutorDriverOptions = {}): MesosExecutorDriver {
+  const env = buildExecutorEnvironment({
+    frameworkId: 'f',
+    executorId: 'e',
+    agentId: 'a',
+    agentAddress: '127.0.0.1:5051',
+    directory: '/tmp',
+    checkpoint,
+    ...(checkpoint ? { recoveryTimeoutMs: 60_000, subscriptionBackoffMaxMs: 100 } : {}),
+  });
+  return new MesosExecutorDriver(executor, { env, transport, ...options });
+}

@@ -3,26 +3,17 @@
 // call connection's answers out of step with its calls).
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { MesosExecutorDriver } from '../../src/driver/driver.js';
+import type { MesosExecutorDriver } from '../../src/driver/driver.js';
 import { ConnectionError } from '../../src/errors.js';
 import { protobufCodec } from '../../src/protocol/codec.js';
-import { buildExecutorEnvironment } from '../../src/protocol/environment.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { RecordingExecutor } from '../helpers/recording-executor.js';
-import { ScriptedTransport } from '../helpers/scripted-transport.js';
+import { ScriptedTransport, scriptedDriver } from '../helpers/scripted-transport.js';
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function driverOn(transport: ScriptedTransport, clock: FakeClock): MesosExecutorDriver {
-  const env = buildExecutorEnvironment({
-    frameworkId: 'f',
-    executorId: 'e',
-    agentId: 'a',
-    agentAddress: '127.0.0.1:5051',
-    directory: '/tmp',
-    checkpoint: false,
-  });
-  return new MesosExecutorDriver(new RecordingExecutor(), { env, transport, timers: clock, updateRetryIntervalMs: 100 });
+  return scriptedDriver(new RecordingExecutor(), transport, false, { timers: clock, updateRetryIntervalMs: 100 });
 }
 
 /** The task ids and states of the UPDATE calls sent, in order. */
@@ -34,13 +25,11 @@ function updatesSent(transport: ScriptedTransport): string[] {
 }
 
 describe('driver: UPDATE answers', () => {
-  it('after answers fall out of step with calls, every unacknowledged update is sent again (a stray 202 cannot hide a lost one)', async () => {
+  /** Two tasks' RUNNING updates sent on a subscribed driver, answered by `answer`, then the retry delay. */
+  async function twoUpdatesThenRetry(answer: ScriptedTransport['answer']): Promise<{ transport: ScriptedTransport; driver: MesosExecutorDriver }> {
     const clock = new FakeClock();
     const transport = new ScriptedTransport(['stream']);
-    // Call 0 gets a stray 202 that was not its answer; call 1's real answer then finds no call:
-    // the connection drops it as a framing anomaly. Later calls are answered normally.
-    transport.answer = (_body, index) =>
-      index === 1 ? Promise.reject(new ConnectionError('call failed: an answer came for no call', { framing: true })) : Promise.resolve({ status: 202, body: '' });
+    transport.answer = answer;
     const driver = driverOn(transport, clock);
     await driver.start();
     await settle();
@@ -50,23 +39,24 @@ describe('driver: UPDATE answers', () => {
     assert.deepEqual(updatesSent(transport), ['a:TASK_RUNNING', 'b:TASK_RUNNING']);
     clock.tick(100); // the retry delay
     await settle();
+    return { transport, driver };
+  }
+
+  it('after answers fall out of step with calls, every unacknowledged update is sent again (a stray 202 cannot hide a lost one)', async () => {
+    // Call 0 gets a stray 202 that was not its answer; call 1's real answer then finds no call:
+    // the connection drops it as a framing anomaly. Later calls are answered normally.
+    const { transport, driver } = await twoUpdatesThenRetry((_body, index) =>
+      index === 1 ? Promise.reject(new ConnectionError('call failed: an answer came for no call', { framing: true })) : Promise.resolve({ status: 202, body: '' }),
+    );
     assert.deepEqual(updatesSent(transport).slice(2).sort(), ['a:TASK_RUNNING', 'b:TASK_RUNNING'], 'both again: a, though "accepted", too');
     assert.equal(driver.unacknowledgedUpdates, 2, 'kept until acknowledged');
     await driver.abort();
   });
 
   it('a plain connection error resends only the update whose call failed', async () => {
-    const clock = new FakeClock();
-    const transport = new ScriptedTransport(['stream']);
-    transport.answer = (_body, index) => (index === 1 ? Promise.reject(new ConnectionError('call failed: reset')) : Promise.resolve({ status: 202, body: '' }));
-    const driver = driverOn(transport, clock);
-    await driver.start();
-    await settle();
-    driver.sendStatusUpdate({ task_id: { value: 'a' }, state: 'TASK_RUNNING' });
-    driver.sendStatusUpdate({ task_id: { value: 'b' }, state: 'TASK_RUNNING' });
-    await settle();
-    clock.tick(100);
-    await settle();
+    const { transport, driver } = await twoUpdatesThenRetry((_body, index) =>
+      index === 1 ? Promise.reject(new ConnectionError('call failed: reset')) : Promise.resolve({ status: 202, body: '' }),
+    );
     assert.deepEqual(updatesSent(transport), ['a:TASK_RUNNING', 'b:TASK_RUNNING', 'b:TASK_RUNNING']);
     await driver.abort();
   });

@@ -2,27 +2,16 @@
 // agent cannot be made to do on demand (a SUBSCRIBE that never gets an answer).
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { MesosExecutorDriver } from '../../src/driver/driver.js';
+import type { MesosExecutorDriver } from '../../src/driver/driver.js';
 import type { AgentTransport } from '../../src/driver/transport.js';
-import { buildExecutorEnvironment } from '../../src/protocol/environment.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { ScriptedTransport } from '../helpers/scripted-transport.js';
+import { ScriptedTransport, scriptedDriver } from '../helpers/scripted-transport.js';
 import { RecordingExecutor } from '../helpers/recording-executor.js';
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function checkpointingDriver(transport: AgentTransport, clock: FakeClock, executor: RecordingExecutor): MesosExecutorDriver {
-  const env = buildExecutorEnvironment({
-    frameworkId: 'f',
-    executorId: 'e',
-    agentId: 'a',
-    agentAddress: '127.0.0.1:5051',
-    directory: '/tmp',
-    checkpoint: true,
-    recoveryTimeoutMs: 60_000,
-    subscriptionBackoffMaxMs: 100,
-  });
-  return new MesosExecutorDriver(executor, { env, transport, timers: clock, random: () => 0.5 });
+  return scriptedDriver(executor, transport, true, { timers: clock, random: () => 0.5 });
 }
 
 describe('driver: one SUBSCRIBE at a time', () => {
