@@ -1,4 +1,4 @@
-import { delimiter } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidOptionError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
@@ -41,7 +41,13 @@ export interface LocalCommandOptions {
   readonly quiet: boolean;
   /** `--keep-metrics`: after the workload, keep the executor and its metrics endpoint up until Ctrl-C. */
   readonly keepMetrics: boolean;
+  /** `--results`: print each task's result (or message) after the run. */
+  readonly results: boolean;
+  /** Where the machine-readable summary goes: `--json` (stdout), `--json-file <path>`, or nowhere. */
+  readonly json: JsonOutput;
 }
+
+export type JsonOutput = { readonly kind: 'none' } | { readonly kind: 'stdout' } | { readonly kind: 'file'; readonly path: string };
 
 export type Command =
   | { readonly kind: 'executor'; readonly options: ExecutorCommandOptions }
@@ -77,6 +83,9 @@ const LOCAL_OPTIONS = {
   'no-progress': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   'keep-metrics': { type: 'boolean' },
+  results: { type: 'boolean' },
+  json: { type: 'boolean' },
+  'json-file': { type: 'string' },
 } as const;
 
 /** The default workload of `local` (and so of `npm start`): enough CPU work to see the pool at work. */
@@ -180,6 +189,11 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
   if (values.payloads !== undefined && (values.tasks !== undefined || values.job !== undefined || values.input !== undefined)) {
     throw new InvalidOptionError('payloads', '--payloads replaces --tasks, --job and --input; give one or the other');
   }
+  if (values.json === true && values['json-file'] !== undefined) {
+    throw new InvalidOptionError('json', '--json writes the summary to stdout, --json-file to a file: give one');
+  }
+  const json: JsonOutput =
+    values.json === true ? { kind: 'stdout' } : values['json-file'] !== undefined ? { kind: 'file', path: resolve(values['json-file'] as string) } : { kind: 'none' };
   return {
     kind: 'local',
     options: Object.freeze({
@@ -195,6 +209,8 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
       progress: values['no-progress'] !== true,
       quiet: values.quiet === true,
       keepMetrics: values['keep-metrics'] === true,
+      results: values.results === true,
+      json,
     }),
   };
 }
@@ -245,6 +261,9 @@ local options (plus the executor options above, passed to the executor):
   --timeout <seconds>        give up after this long (default 600)
   --no-progress              no progress display
   -q, --quiet                only the summary
+  --results                  print each task's result (TASK_FINISHED data) or message
+  --json                     write a machine-readable summary (JSON) to stdout; the rest goes to stderr
+  --json-file <path>         write it to this file instead
   --keep-metrics             after the workload, keep the executor and its metrics endpoint up until Ctrl-C
                              (local always serves metrics: on --metrics-port, else on a free port)
 `;

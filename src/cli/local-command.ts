@@ -1,17 +1,22 @@
+import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { InvalidOptionError } from '../errors.js';
 import { PoolExecutor } from '../pool/index.js';
 import { executorArgs, type LocalCommandOptions } from './args.js';
 import { runLocal } from './local/run-local.js';
-import { formatSummary } from './local/summary.js';
+import { jsonSummary } from './local/json-summary.js';
+import { formatResults, formatSummary } from './local/summary.js';
 import { repeatedWorkload, workloadFromFile, type WorkItem } from './local/workload.js';
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** `mesos-pool-executor local`: returns the process exit code (0 when every task ended as expected). */
 export async function localCommand(options: LocalCommandOptions): Promise<number> {
   const workload: WorkItem[] =
     options.payloads !== undefined ? workloadFromFile(options.payloads) : repeatedWorkload(options.tasks, options.job, options.input);
   if (workload.length === 0) throw new InvalidOptionError('tasks', 'the workload is empty');
-  const out = process.stdout;
+  // With --json, stdout carries the JSON only: everything for people goes to stderr.
+  const out = options.json.kind === 'stdout' ? process.stderr : process.stdout;
   const ours = options.executorCommand === undefined;
   // A bad job module fails here, with its own message (exit 2), before any agent starts: loaded
   // once on one thread exactly as the executor will load it.
@@ -23,9 +28,16 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
     ? `mesos-pool-executor local: ${workload.length} tasks${options.payloads ? ` from ${options.payloads}` : ` of ${options.job} ${options.input === undefined ? '' : JSON.stringify(options.input)}`} on ${options.executor.threads ?? `${availableParallelism()}+`} threads (${options.executor.contentType})`
     : `mesos-pool-executor local: ${workload.length} tasks under "${options.executorCommand}"`;
   if (!options.quiet) out.write(`${title}\n`);
+  // Ctrl-C, SIGTERM (kill, docker stop) and SIGHUP (a closed terminal) all stop the run the same
+  // way: the executor is shut down (its process group stopped if it does not exit), the sandbox
+  // removed, the metrics endpoint closed with it. Only the first is handled: a second signal has
+  // the default effect (the process ends at once).
   const interrupt = new AbortController();
-  const onSigint = (): void => interrupt.abort();
-  process.once('SIGINT', onSigint);
+  const onSignal = (): void => {
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+    interrupt.abort();
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   try {
     const result = await runLocal({
       workload,
@@ -46,10 +58,16 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
       },
       ...(options.keepMetrics ? { hold: () => holdUntilStopped(interrupt.signal, out) } : {}),
     });
+    if (options.results) out.write(formatResults(result));
     out.write(formatSummary(result, { title: 'Summary', expect: options.expect }));
+    if (options.json.kind !== 'none') {
+      const text = `${JSON.stringify(jsonSummary(result, options.expect, options.results), null, 2)}\n`;
+      if (options.json.kind === 'stdout') process.stdout.write(text);
+      else await writeFile(options.json.path, text);
+    }
     return result.ok ? 0 : 1;
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
 }
 
@@ -60,15 +78,8 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
 function holdUntilStopped(interrupted: AbortSignal, out: NodeJS.WriteStream): Promise<void> {
   if (interrupted.aborted) return Promise.resolve();
   out.write('  workload done: the executor and its metrics endpoint stay up; Ctrl-C to shut it down\n');
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGTERM', stop);
-      interrupted.removeEventListener('abort', stop);
-      resolve();
-    };
-    process.once('SIGTERM', stop);
-    interrupted.addEventListener('abort', stop, { once: true });
-  });
+  // Ctrl-C, SIGTERM and SIGHUP abort `interrupted` (localCommand).
+  return new Promise((resolve) => interrupted.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 async function checkJobModules(options: LocalCommandOptions): Promise<void> {

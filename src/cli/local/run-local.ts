@@ -72,6 +72,27 @@ export interface TaskTiming {
   endedAt: number | undefined;
   state: TaskState | number | undefined;
   message: string | undefined;
+  /** The terminal status's `data` as text (a job's result is its JSON), bounded; undefined when none. */
+  data: string | undefined;
+}
+
+/** The most characters of a task's result kept for `--results` and `--json`. */
+export const RESULT_TEXT_LIMIT = 4096;
+
+function resultText(data: Uint8Array | undefined): string | undefined {
+  if (data === undefined || data.length === 0) return undefined;
+  // Only the start is decoded: a 1 MiB result must not be kept 10 000 times.
+  const text = new TextDecoder().decode(data.subarray(0, RESULT_TEXT_LIMIT * 4));
+  return text.length > RESULT_TEXT_LIMIT ? `${text.slice(0, RESULT_TEXT_LIMIT)}…` : text;
+}
+
+/** One task of the run, in launch order (`--results`, `--json`). */
+export interface TaskOutcome {
+  readonly taskId: string;
+  /** Undefined: it did not end. */
+  readonly state: string | undefined;
+  readonly message: string | undefined;
+  readonly data: string | undefined;
 }
 
 export interface LocalRunResult {
@@ -85,6 +106,14 @@ export interface LocalRunResult {
   readonly byState: ReadonlyMap<string, number>;
   /** Tasks that did not end in the expected state, with their state and message (the first 20). */
   readonly unexpected: ReadonlyArray<{ taskId: string; state: string; message: string | undefined }>;
+  /** How many tasks ended in another state than the expected one (`unexpected` holds the first 20). */
+  readonly unexpectedCount: number;
+  /** Every submitted task, in launch order. */
+  readonly outcomes: readonly TaskOutcome[];
+  /** The executor process (undefined: it was never launched). */
+  readonly executorPid: number | undefined;
+  /** The agent's sandbox directory (removed when the run ends). */
+  readonly sandboxDir: string;
   readonly unfinished: number;
   readonly launchToRunningMs: number[];
   readonly launchToEndMs: number[];
@@ -138,6 +167,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       timing.endedAt = performance.now();
       timing.state = state;
       timing.message = info.status.message;
+      timing.data = resultText(info.status.data);
       done++;
       view?.update(done, timings.size - done);
       if (done === timings.size) finishRun();
@@ -167,6 +197,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   let subscribedAt = started;
   let everSubscribed = false;
   let metricsAddress: MetricsAddress | undefined;
+  let executorPid: number | undefined;
+  const sandboxDir = agent.sandboxDir;
   let finalScrape: FinalScrape | undefined;
   const metricsFile = options.metrics === true && options.executorCommand === undefined ? join(agent.sandboxDir, METRICS_ADDRESS_FILE) : undefined;
   try {
@@ -181,11 +213,12 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
           },
     );
     stderrOf = () => handle.stderr;
+    executorPid = handle.pid;
     const exitedEarly = handle.exited.then((exit) => {
       executorExit = exit;
       finishRun();
     });
-    await waitUntilSubscribed(agent, handle.exited, options.timeoutMs);
+    await waitUntilSubscribed(agent, handle.exited, options.timeoutMs, options.signal);
     subscribedAt = performance.now();
     everSubscribed = agent.subscribed;
     // The executor writes the file before it subscribes: it is there now, or it never will be.
@@ -193,13 +226,15 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       metricsAddress = await readMetricsAddress(metricsFile);
       if (metricsAddress !== undefined) options.onMetricsListening?.(metricsAddress);
     }
-    if (executorExit === undefined) {
+    // A signal before the workload (while the executor started): no task is launched at all.
+    if (options.signal?.aborted === true) interrupted = true;
+    if (executorExit === undefined && !interrupted) {
       if (options.progress !== undefined) view = createProgressView(options.workload.length, options.progress);
       let seq = 0;
       submittedAt = performance.now();
       for (const item of options.workload) {
         const taskId = `task-${++seq}`;
-        timings.set(taskId, { launchedAt: performance.now(), runningAt: undefined, endedAt: undefined, state: undefined, message: undefined });
+        timings.set(taskId, { launchedAt: performance.now(), runningAt: undefined, endedAt: undefined, state: undefined, message: undefined, data: undefined });
         agent.launchTask({
           task_id: taskId,
           name: `${item.job} ${seq}`,
@@ -217,6 +252,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         finishRun();
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
+      // Aborted while the tasks were being submitted: 'abort' has fired already.
+      if (options.signal?.aborted === true) onAbort();
       await allDone;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
@@ -238,10 +275,13 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
 
   const byState = new Map<string, number>();
   const unexpected: Array<{ taskId: string; state: string; message: string | undefined }> = [];
+  let unexpectedCount = 0;
+  const outcomes: TaskOutcome[] = [];
   const launchToRunningMs: number[] = [];
   const launchToEndMs: number[] = [];
   let unfinished = 0;
   for (const [taskId, t] of timings) {
+    outcomes.push({ taskId, state: t.state === undefined ? undefined : String(t.state), message: t.message, data: t.data });
     if (t.runningAt !== undefined) launchToRunningMs.push(t.runningAt - t.launchedAt);
     if (t.endedAt === undefined) {
       unfinished++;
@@ -250,7 +290,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     launchToEndMs.push(t.endedAt - t.launchedAt);
     const state = String(t.state);
     byState.set(state, (byState.get(state) ?? 0) + 1);
-    if (state !== options.expect && unexpected.length < 20) unexpected.push({ taskId, state, message: t.message });
+    if (state !== options.expect) {
+      unexpectedCount++;
+      if (unexpected.length < 20) unexpected.push({ taskId, state, message: t.message });
+    }
   }
   const expectedCount = byState.get(options.expect) ?? 0;
   // Tasks never submitted (the executor did not subscribe) count as not ended.
@@ -262,6 +305,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     subscribed: everSubscribed,
     byState,
     unexpected,
+    unexpectedCount,
+    outcomes,
+    executorPid,
+    sandboxDir,
     unfinished,
     launchToRunningMs,
     launchToEndMs,
@@ -283,23 +330,24 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   };
 }
 
-async function waitUntilSubscribed(agent: LocalAgent, exited: Promise<unknown>, timeoutMs: number): Promise<void> {
-  if (agent.subscribed) return;
+async function waitUntilSubscribed(agent: LocalAgent, exited: Promise<unknown>, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+  if (agent.subscribed || signal?.aborted === true) return;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      agent.off('subscribed', onSubscribed);
-      reject(new Error(`the executor did not subscribe within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onSubscribed = (): void => {
+    const done = (): void => {
       clearTimeout(timer);
+      agent.off('subscribed', done);
+      signal?.removeEventListener('abort', done);
       resolve();
     };
-    agent.once('subscribed', onSubscribed);
-    void exited.then(() => {
-      clearTimeout(timer);
-      agent.off('subscribed', onSubscribed);
-      resolve();
-    });
+    const timer = setTimeout(() => {
+      agent.off('subscribed', done);
+      signal?.removeEventListener('abort', done);
+      reject(new Error(`the executor did not subscribe within ${timeoutMs} ms`));
+    }, timeoutMs);
+    agent.once('subscribed', done);
+    // A signal while the executor starts: stop waiting, so it is shut down (and its group stopped) at once.
+    signal?.addEventListener('abort', done, { once: true });
+    void exited.then(done);
   });
 }
 

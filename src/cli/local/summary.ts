@@ -63,8 +63,21 @@ export function formatSummary(result: LocalRunResult, context: SummaryContext): 
   for (const u of result.unexpected) {
     lines.push(`  ! ${u.taskId}: ${u.state}${u.message !== undefined ? ` — ${u.message}` : ''}`);
   }
+  const cut = result.unexpectedCount - result.unexpected.length;
+  if (cut > 0) lines.push(`  … and ${cut} more`);
   if (result.timedOut) lines.push('  ! the run timed out');
   if (result.interrupted) lines.push('  ! the run was interrupted');
   lines.push(result.ok ? `  result           OK: every task ended ${context.expect}` : `  result           FAILED (expected every task to end ${context.expect})`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `--results`: one line per task, in launch order: its state, then its result or its message. */
+export function formatResults(result: LocalRunResult): string {
+  const lines = ['', 'Results'];
+  for (const o of result.outcomes) {
+    const what = o.state === 'TASK_FINISHED' ? (o.data ?? o.message ?? '') : (o.message ?? o.data ?? '');
+    lines.push(`  ${o.taskId}  ${o.state ?? 'not ended'}${what === '' ? '' : `  ${what.replace(/\n/g, '\\n')}`}`);
+  }
+  if (result.outcomes.length === 0) lines.push('  (no task was launched)');
   return `${lines.join('\n')}\n`;
 }
