@@ -41,6 +41,8 @@ export interface LocalCommandOptions {
   readonly quiet: boolean;
   /** `--keep-metrics`: after the workload, keep the executor and its metrics endpoint up until Ctrl-C. */
   readonly keepMetrics: boolean;
+  /** `--executor-logs`: copy our executor's logs (its stderr) to ours as they come. */
+  readonly executorLogs: boolean;
   /** `--results`: print each task's result (or message) after the run. */
   readonly results: boolean;
   /** Where the machine-readable summary goes: `--json` (stdout), `--json-file <path>`, or nowhere. */
@@ -84,6 +86,7 @@ const LOCAL_OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
   'keep-metrics': { type: 'boolean' },
   results: { type: 'boolean' },
+  'executor-logs': { type: 'boolean' },
   json: { type: 'boolean' },
   'json-file': { type: 'string' },
 } as const;
@@ -210,6 +213,7 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
       quiet: values.quiet === true,
       keepMetrics: values['keep-metrics'] === true,
       results: values.results === true,
+      executorLogs: values['executor-logs'] === true,
       json,
     }),
   };
@@ -262,6 +266,8 @@ local options (plus the executor options above, passed to the executor):
   --no-progress              no progress display
   -q, --quiet                only the summary
   --results                  print each task's result (TASK_FINISHED data) or message
+  --executor-logs            show our executor's logs (stderr) as they come; --log-level sets how many
+                             (an --executor command's output is always shown)
   --json                     write a machine-readable summary (JSON) to stdout; the rest goes to stderr
   --json-file <path>         write it to this file instead
   --keep-metrics             after the workload, keep the executor and its metrics endpoint up until Ctrl-C

@@ -47,7 +47,8 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
       checkpoint: options.checkpoint,
       timeoutMs: options.timeoutMs,
       progress: options.progress && !options.quiet ? process.stderr : undefined,
-      pipeExecutorOutput: !options.quiet && options.executor.logLevel !== 'silent' && !ours,
+      // Another executor's output always (it is what is being tested); ours on --executor-logs.
+      pipeExecutorOutput: !options.quiet && options.executor.logLevel !== 'silent' && (!ours || options.executorLogs),
       signal: interrupt.signal,
       onAgentStarted: (agent) => {
         if (!options.quiet) out.write(`  local agent      ${agent.url} (pid ${agent.pid})\n`);

@@ -53,6 +53,17 @@ describe('local: results and JSON', () => {
   });
 });
 
+describe('local: the executor\'s logs', () => {
+  it('--executor-logs shows our executor\'s log lines as they come; without it they are not shown', async () => {
+    const shown = runCli(['-n', '1', '--job', 'noop', '--executor-logs', '--log-level', 'info']);
+    assert.equal(await shown.exited, 0, shown.output.stderr);
+    assert.match(shown.output.stderr, /^\{"level":30,[^\n]*"msg":"pool executor starting"\}$/m);
+    const hidden = runCli(['-n', '1', '--job', 'noop', '--log-level', 'info']);
+    assert.equal(await hidden.exited, 0, hidden.output.stderr);
+    assert.doesNotMatch(hidden.output.stderr + hidden.output.stdout, /pool executor starting/);
+  });
+});
+
 describe('local: signals', () => {
   for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
     it(`${signal} is handled like Ctrl-C: the executor stopped, the sandbox removed, the metrics endpoint closed`, async () => {

@@ -10,11 +10,13 @@ describe('local output options', () => {
     const command = parseCommand(['local'], {});
     if (command.kind !== 'local') return assert.fail(command.kind);
     assert.equal(command.options.results, false);
+    assert.equal(command.options.executorLogs, false);
     assert.deepEqual(command.options.json, { kind: 'none' });
   });
   it('--results, --json (stdout) and --json-file (resolved against the working directory)', () => {
-    const a = parseCommand(['local', '--results', '--json'], {});
+    const a = parseCommand(['local', '--results', '--json', '--executor-logs'], {});
     if (a.kind !== 'local') return assert.fail(a.kind);
+    assert.equal(a.options.executorLogs, true);
     assert.equal(a.options.results, true);
     assert.deepEqual(a.options.json, { kind: 'stdout' });
     const b = parseCommand(['local', '--json-file', 'out/summary.json'], {});
