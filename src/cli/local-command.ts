@@ -59,7 +59,7 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
       },
       ...(options.keepMetrics ? { hold: () => holdUntilStopped(interrupt.signal, out) } : {}),
     });
-    if (options.results) out.write(formatResults(result));
+    if (options.results) out.write(formatResults(result, out.isTTY ? out.columns : undefined));
     out.write(formatSummary(result, { title: 'Summary', expect: options.expect }));
     if (options.json.kind !== 'none') {
       const text = `${JSON.stringify(jsonSummary(result, options.expect, options.results), null, 2)}\n`;

@@ -71,12 +71,17 @@ export function formatSummary(result: LocalRunResult, context: SummaryContext): 
   return `${lines.join('\n')}\n`;
 }
 
-/** `--results`: one line per task, in launch order: its state, then its result or its message. */
-export function formatResults(result: LocalRunResult): string {
+/**
+ * `--results`: one line per task, in launch order: its state, then its result or its message.
+ * `width` (a terminal's columns): each line is cut to fit, with "…"; without it (a pipe, a file)
+ * lines are whole, for grep and scripts.
+ */
+export function formatResults(result: LocalRunResult, width?: number): string {
   const lines = ['', 'Results'];
   for (const o of result.outcomes) {
     const what = o.state === 'TASK_FINISHED' ? (o.data ?? o.message ?? '') : (o.message ?? o.data ?? '');
-    lines.push(`  ${o.taskId}  ${o.state ?? 'not ended'}${what === '' ? '' : `  ${what.replace(/\n/g, '\\n')}`}`);
+    const line = `  ${o.taskId}  ${o.state ?? 'not ended'}${what === '' ? '' : `  ${what.replace(/\n/g, '\\n')}`}`;
+    lines.push(width !== undefined && width > 1 && line.length > width ? `${line.slice(0, width - 1)}…` : line);
   }
   if (result.outcomes.length === 0) lines.push('  (no task was launched)');
   return `${lines.join('\n')}\n`;
