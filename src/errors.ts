@@ -22,7 +22,7 @@ export const ERROR_CODES = {
   MPE_INVALID_PAYLOAD: 'A task\'s data is not a UTF-8 JSON object {"job": name, "input": ...} (sent as TASK_ERROR).',
   MPE_PAYLOAD_TOO_LARGE: 'A task\'s data is over the configured payload limit (sent as TASK_ERROR).',
   MPE_UNKNOWN_JOB: 'A task names a job that no registered job module exports (sent as TASK_ERROR).',
-  MPE_JOB_MODULE: 'A job module could not be loaded, exports no jobs, or exports a name already taken.',
+  MPE_JOB_MODULE: 'A job module could not be loaded, exports no jobs, lacks a job named with #name, or exports a name already taken.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
