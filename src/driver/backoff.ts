@@ -4,12 +4,10 @@
 // delays in [0, backoffMax] until connected; if the deadline passes first, give up.
 // It knows nothing of HTTP or the driver: time, randomness and the two outcomes are injected.
 import { InvalidOptionError } from '../errors.js';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, withLongTimers, type Clock } from '../clock.js';
 
 export type { Clock };
 
-// Node fires a setTimeout longer than 2^31-1 ms at once; longer waits are re-armed.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** One reconnection attempt, as handed to {@link ReconnectBackoffOptions.attempt}. */
 export interface ReconnectAttempt {
@@ -85,7 +83,8 @@ export class ReconnectBackoff {
     }
     this.#attempt = options.attempt;
     this.#onRecoveryTimeout = options.onRecoveryTimeout;
-    this.#clock = options.clock ?? systemClock;
+    // Waits of any length (a recovery timeout of days is one timer, see withLongTimers).
+    this.#clock = withLongTimers(options.clock ?? systemClock);
     this.#random = options.random ?? Math.random;
   }
 
@@ -140,7 +139,7 @@ export class ReconnectBackoff {
   }
 
   #scheduleAttempt(delayMs: number): void {
-    this.#attemptTimer = this.#clock.setTimeout(() => this.#runAttempt(), Math.min(delayMs, MAX_TIMER_MS));
+    this.#attemptTimer = this.#clock.setTimeout(() => this.#runAttempt(), delayMs);
   }
 
   #runAttempt(): void {
@@ -157,7 +156,7 @@ export class ReconnectBackoff {
 
   #armDeadline(): void {
     const remaining = (this.#deadline ?? 0) - this.#clock.now();
-    this.#deadlineTimer = this.#clock.setTimeout(() => this.#deadlineReached(), Math.max(0, Math.min(remaining, MAX_TIMER_MS)));
+    this.#deadlineTimer = this.#clock.setTimeout(() => this.#deadlineReached(), Math.max(0, remaining));
   }
 
   #deadlineReached(): void {

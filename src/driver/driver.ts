@@ -25,12 +25,10 @@ import { SerialLoop } from './serial-loop.js';
 import { HeartbeatCalls } from './heartbeat-calls.js';
 import { UpdateDelivery } from './update-delivery.js';
 import { HttpAgentTransport, type AgentTransport } from './transport.js';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, withLongTimers, type Clock } from '../clock.js';
 
 export type { MesosExecutorDriverOptions } from './options.js';
 
-// setTimeout fires at once for longer delays; a longer wait is, in practice, forever.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Bytes of an agent's answer quoted in a log line or a replacement update's message. */
 const MAX_QUOTED_ANSWER_BYTES = 200;
 /** The largest framework message sent; larger ones are dropped (messages are best effort). */
@@ -83,7 +81,8 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
     this.#executor = executor;
     this.#options = resolveDriverOptions(options);
     this.#logger = options.logger ?? silentLogger;
-    this.#timers = options.timers ?? systemClock;
+    // Every driver timer may be longer than Node's 2^31−1 ms (a 30-day grace is one timer).
+    this.#timers = withLongTimers(options.timers ?? systemClock);
     this.environment = options.environment ?? readExecutorEnvironment(options.env ?? process.env);
     this.#codec = codecFor(this.#options.contentType);
     this.#transport = options.transport ?? this.#createTransport();
@@ -106,9 +105,9 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
       contentType: this.#options.contentType,
       checkpoint: env.checkpoint ? { backoffMaxMs: env.subscriptionBackoffMaxMs, recoveryTimeoutMs: env.recoveryTimeoutMs } : null,
       random: options.random ?? Math.random,
-      subscribeRetryIntervalMs: Math.min(this.#options.subscribeRetryIntervalMs, MAX_TIMER_MS),
-      subscribedTimeoutMs: Math.min(this.#options.subscribedTimeoutMs, MAX_TIMER_MS),
-      livenessTimeoutMs: Math.min(this.#options.heartbeatIntervalMs * this.#options.livenessMultiplier, MAX_TIMER_MS),
+      subscribeRetryIntervalMs: this.#options.subscribeRetryIntervalMs,
+      subscribedTimeoutMs: this.#options.subscribedTimeoutMs,
+      livenessTimeoutMs: this.#options.heartbeatIntervalMs * this.#options.livenessMultiplier,
       maxEventBytes: this.#options.maxEventBytes,
       host: {
         subscribeCall: () => this.#subscribeCall(),
@@ -132,7 +131,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
       contentType: this.#options.contentType,
       clock: this.#timers,
       logger: this.#logger,
-      retryIntervalMs: Math.min(this.#options.updateRetryIntervalMs, MAX_TIMER_MS),
+      retryIntervalMs: this.#options.updateRetryIntervalMs,
       emit: this.emit.bind(this),
       currentStream: () => this.#connection.currentStream,
       notSubscribed: (stream, message) => this.#connection.notSubscribed(stream, message),
@@ -152,7 +151,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
       codec: this.#codec,
       clock: this.#timers,
       logger: this.#logger,
-      intervalMs: Math.min(this.#options.heartbeatCallIntervalMs, MAX_TIMER_MS),
+      intervalMs: this.#options.heartbeatCallIntervalMs,
       refused: (status, body) => void this.#refused('HEARTBEAT', status, body),
     });
     this.#joined = new Promise((resolve) => {
@@ -346,7 +345,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
       const timer = this.#timers.setTimeout(() => {
         this.#ackWaiters = this.#ackWaiters.filter((w) => w !== waiter);
         resolve(false);
-      }, Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS));
+      }, Math.max(0, timeoutMs));
       this.#ackWaiters.push(waiter);
     });
   }
@@ -514,7 +513,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
       this.emit('shutdownGraceExpired');
       this.#terminate(Status.DRIVER_ABORTED, 'shutdown grace period expired');
       void this.#transport.close();
-    }, Math.min(gracePeriodMs, MAX_TIMER_MS));
+    }, gracePeriodMs);
     this.#shutdown = { injected, timer };
   }
 

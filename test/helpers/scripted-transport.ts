@@ -79,7 +79,13 @@ export class ScriptedTransport implements AgentTransport {
  * A driver on `transport` with the environment of an agent at 127.0.0.1:5051; with
  * `checkpoint`, a 60 s recovery timeout and a 100 ms backoff maximum.
  */
-export function scriptedDriver(executor: Executor, transport: AgentTransport, checkpoint: boolean, options: MesosExecutorDriverOptions = {}): MesosExecutorDriver {
+export function scriptedDriver(
+  executor: Executor,
+  transport: AgentTransport,
+  checkpoint: boolean,
+  options: MesosExecutorDriverOptions = {},
+  shutdownGracePeriodMs?: number,
+): MesosExecutorDriver {
   const env = buildExecutorEnvironment({
     frameworkId: 'f',
     executorId: 'e',
@@ -88,6 +94,7 @@ export function scriptedDriver(executor: Executor, transport: AgentTransport, ch
     directory: '/tmp',
     checkpoint,
     ...(checkpoint ? { recoveryTimeoutMs: 60_000, subscriptionBackoffMaxMs: 100 } : {}),
+    ...(shutdownGracePeriodMs !== undefined ? { shutdownGracePeriodMs } : {}),
   });
   return new MesosExecutorDriver(executor, { env, transport, ...options });
 }

@@ -85,4 +85,22 @@ describe('driver: UPDATE answers', () => {
     assert.equal(driver.status, 2);
     await driver.abort();
   });
+
+  it('a 30-day shutdown grace is one long wait: every timer Node sees is within its 2^31−1 ms, and none fires early', async () => {
+    const clock = new FakeClock();
+    const transport = new ScriptedTransport(['stream']);
+    const thirtyDays = 30 * 86_400_000;
+    const driver = scriptedDriver(new RecordingExecutor(), transport, false, { timers: clock }, thirtyDays);
+    let expired = 0;
+    driver.on('shutdownGraceExpired', () => expired++);
+    await driver.start();
+    await settle();
+    transport.streams[0]!.handlers!.onEnd(); // no checkpointing: shutdown, and its grace begins
+    clock.tick(thirtyDays - 1);
+    assert.equal(expired, 0);
+    assert.ok(clock.delays.every((d) => d <= 2 ** 31 - 1), 'no timer past what Node honours');
+    assert.ok(clock.delays.length < 100, `${clock.delays.length} timers: not a 1 ms loop`);
+    clock.tick(1);
+    assert.equal(expired, 1);
+  });
 });
