@@ -16,7 +16,8 @@
  * result overtook the "started" message); KILLING on the first kill of a started task when the
  * framework understands it; then one of FINISHED, FAILED, KILLED.
  */
-import type { CheckStatusInfo, TaskState, TaskStatusReason } from '../proto/types.js';
+import type { CheckedStatus } from '../checks/task-checks.js';
+import type { TaskStatusReason } from '../proto/types.js';
 import { shrinkDeadline } from './kill-policy.js';
 
 export type TaskPhase = 'new' | 'queued' | 'dispatched' | 'running' | 'killing' | 'ended';
@@ -45,15 +46,9 @@ export type Outcome =
   /** Its worker thread was terminated by kill escalation. */
   | { readonly kind: 'terminated' };
 
-export interface StatusEffect {
+/** A status update to send: the fields checks read and write (`healthy`, `check_status` set by them as it goes out). */
+export interface StatusEffect extends CheckedStatus {
   readonly type: 'status';
-  readonly state: TaskState;
-  readonly message?: string;
-  readonly reason?: TaskStatusReason;
-  readonly data?: Uint8Array;
-  /** Set by the task's checks (src/checks/task-checks.ts) as the update goes out. */
-  readonly healthy?: boolean;
-  readonly check_status?: CheckStatusInfo;
 }
 
 export type Effect =
