@@ -121,6 +121,7 @@ function verify(file) {
     'dist/src/cli/main.js',
     'dist/src/index.js',
     'dist/workers/worker.js',
+    'dist/workers/entry.cjs',
     'dist/src/proto/executor.proto',
     'dist/src/proto/mesos.proto',
     ...[...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies ?? {})].map((d) => `node_modules/${d}/package.json`),

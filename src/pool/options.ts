@@ -82,7 +82,7 @@ export interface PoolExecutorOptions {
   /** Health checks and checks of the tasks: their sandbox, environment and clock. */
   readonly checks?: ChecksOptions;
   readonly logger?: Logger;
-  /** The compiled worker entry. Default: dist/workers/worker.js next to this module. */
+  /** The compiled worker entry. Default: dist/workers/entry.cjs next to this module (it imports worker.js). */
   readonly workerFile?: URL;
   /** The time source of every pool timer (kill escalation, deadlines, progress). Default: real time; tests pass a fake. */
   readonly clock?: Clock;
@@ -148,8 +148,8 @@ function defaults(): Omit<ResolvedPoolOptions, 'jobModules' | 'logger' | 'onFram
     idleTimeoutMs: 30_000,
     maxIdleMemoryPools: 2,
     terminateWaitMs: 1_000,
-    // src/pool/options.js → ../../workers/worker.js, in the build output as in the sources' layout.
-    workerFile: new URL('../../workers/worker.js', import.meta.url),
+    // src/pool/options.js → ../../workers/entry.cjs (which imports worker.js), in the build output as in the sources' layout.
+    workerFile: new URL('../../workers/entry.cjs', import.meta.url),
   };
 }
 

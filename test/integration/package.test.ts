@@ -85,6 +85,7 @@ describe('npm pack', () => {
   it('holds the workers, the .proto files the codec loads at run time, the licence and the readme', () => {
     for (const path of [
       'dist/workers/worker.js',
+      'dist/workers/entry.cjs',
       'dist/workers/job.d.ts',
       'dist/src/proto/executor.proto',
       'dist/src/proto/mesos.proto',

@@ -47,7 +47,7 @@ describe('PoolExecutor options', () => {
     assert.equal(o.taskMemoryLimits, true);
     assert.equal(o.builtinJobs, true);
     assert.deepEqual(o.jobModules, []);
-    assert.match(o.workerFile.href, /\/workers\/worker\.js$/);
+    assert.match(o.workerFile.href, /\/workers\/entry\.cjs$/, "the CommonJS entry, which imports worker.js");
     assert.ok(Object.isFrozen(o));
     assert.ok(Object.isFrozen(o.jobModules));
     // A fresh object each time.
