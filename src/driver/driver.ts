@@ -4,7 +4,6 @@ import { HttpStatusError, MesosExecutorError } from '../errors.js';
 import { Status, type Executor, type ExecutorDriver, type StatusUpdateInput } from '../executor.js';
 import { silentLogger, type Logger } from '../log.js';
 import { codecFor, type Codec } from '../protocol/codec.js';
-import { truncateUtf8, wellFormed } from '../protocol/utf8.js';
 import {
   TASK_STATES,
   type AgentInfo,
@@ -21,6 +20,7 @@ import type { DisconnectReason, DriverEvents } from './events.js';
 import { resolveDriverOptions, type MesosExecutorDriverOptions, type ResolvedDriverOptions } from './options.js';
 import { loadTlsOptions } from './tls.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
+import { quoteAnswer } from './quote.js';
 import { SerialLoop } from './serial-loop.js';
 import { HeartbeatCalls } from './heartbeat-calls.js';
 import { UpdateDelivery } from './update-delivery.js';
@@ -29,8 +29,6 @@ import { systemClock, withLongTimers, type Clock } from '../clock.js';
 
 export type { MesosExecutorDriverOptions } from './options.js';
 
-/** Bytes of an agent's answer quoted in a log line or a replacement update's message. */
-const MAX_QUOTED_ANSWER_BYTES = 200;
 /** The largest framework message sent; larger ones are dropped (messages are best effort). */
 export const MAX_FRAMEWORK_MESSAGE_BYTES = 1024 * 1024;
 /** Framework-message bytes awaiting their answer at most; past it, messages are dropped. */
@@ -388,9 +386,9 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
 
   /** A call the agent answered with a status that will not change on a retry. */
   #refused(call: 'UPDATE' | 'MESSAGE' | 'HEARTBEAT', status: number, body: string, taskId?: string): string {
-    const message = `agent answered ${status}${body === '' ? '' : ` (${quote(body)})`} to ${call}`;
-    this.#logger.error({ call, status, body: quote(body), taskId }, `${call} refused by the agent`);
-    this.emit('callRefused', { call, status, message, error: new HttpStatusError(status, quote(body), message) });
+    const message = `agent answered ${status}${body === '' ? '' : ` (${quoteAnswer(body)})`} to ${call}`;
+    this.#logger.error({ call, status, body: quoteAnswer(body), taskId }, `${call} refused by the agent`);
+    this.emit('callRefused', { call, status, message, error: new HttpStatusError(status, quoteAnswer(body), message) });
     return message;
   }
 
@@ -540,7 +538,3 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
   }
 }
 
-/** An agent's answer as quoted in logs and messages: bounded, and well-formed for the wire. */
-function quote(body: string): string {
-  return truncateUtf8(wellFormed(body), MAX_QUOTED_ANSWER_BYTES);
-}

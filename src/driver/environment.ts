@@ -4,6 +4,7 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { EnvironmentError } from '../errors.js';
+import { invalidVariable } from './variable-error.js';
 import { tryParseDuration } from '../protocol/duration.js';
 import { ENV, formatHostPort, parseAgentPid, parseHostPort, type AgentPid } from '../protocol/environment.js';
 import { readSslFlags, type TlsSettings } from './ssl-flags.js';
@@ -151,7 +152,7 @@ export function readExecutorEnvironment(
   let agentPid: AgentPid | null = null;
   if (pidText !== null) {
     const pid = parseAgentPid(pidText);
-    if (typeof pid === 'string') throw invalid(ENV.SLAVE_PID, pid, pidText);
+    if (typeof pid === 'string') throw invalidVariable(ENV.SLAVE_PID, pid, pidText);
     agentPid = Object.freeze(pid);
   }
 
@@ -229,7 +230,7 @@ function resolveEndpoint(env: Env, pid: AgentPid | null, https: boolean, cwd: st
   const endpointText = optional(env, ENV.AGENT_ENDPOINT, "the agent's address, <host>:<port>");
   if (endpointText !== null) {
     const parsed = parseHostPort(endpointText);
-    if (typeof parsed === 'string') throw invalid(ENV.AGENT_ENDPOINT, parsed, endpointText);
+    if (typeof parsed === 'string') throw invalidVariable(ENV.AGENT_ENDPOINT, parsed, endpointText);
     address = parsed;
   } else if (pid !== null) {
     address = pid;
@@ -269,14 +270,14 @@ function readCheckpoint(env: Env): boolean {
   // "true"; we reject anything else rather than silently read "true" as false.
   if (value === undefined || value === '0') return false;
   if (value === '1') return true;
-  throw invalid(ENV.CHECKPOINT, 'expected "1" or "0"', value);
+  throw invalidVariable(ENV.CHECKPOINT, 'expected "1" or "0"', value);
 }
 
 function readSandbox(env: Env): string | null {
   for (const name of [ENV.SANDBOX, ENV.DIRECTORY]) {
     const value = optional(env, name, 'an absolute path');
     if (value === null) continue;
-    if (!isAbsolute(value)) throw invalid(name, 'expected an absolute path', value);
+    if (!isAbsolute(value)) throw invalidVariable(name, 'expected an absolute path', value);
     return value;
   }
   return null;
@@ -287,14 +288,14 @@ function required(env: Env, name: string, what: string): string {
   if (value === undefined) {
     throw new EnvironmentError('MPE_ENV_MISSING', name, `${name} is not set: expected ${what}, which the Mesos agent always sets for an executor`);
   }
-  if (value === '') throw invalid(name, `expected ${what}, got an empty string`);
+  if (value === '') throw invalidVariable(name, `expected ${what}, got an empty string`);
   return value;
 }
 
 function optional(env: Env, name: string, what: string): string | null {
   const value = env[name];
   if (value === undefined) return null;
-  if (value === '') throw invalid(name, `expected ${what}, got an empty string`);
+  if (value === '') throw invalidVariable(name, `expected ${what}, got an empty string`);
   return value;
 }
 
@@ -308,13 +309,7 @@ function requiredDuration(env: Env, name: string, when: string): number {
     );
   }
   const parsed = tryParseDuration(value);
-  if (!parsed.ok) throw invalid(name, `expected a duration such as 5secs or 15mins: ${parsed.reason}`, value);
+  if (!parsed.ok) throw invalidVariable(name, `expected a duration such as 5secs or 15mins: ${parsed.reason}`, value);
   return parsed.ms;
 }
 
-// Never used for the token: its value must not appear in any message.
-function invalid(name: string, expected: string, value?: string): EnvironmentError {
-  if (value === undefined) return new EnvironmentError('MPE_ENV_INVALID', name, `${name}: ${expected}`);
-  const shown = value.length > 200 ? `${JSON.stringify(value.slice(0, 200))}…` : JSON.stringify(value);
-  return new EnvironmentError('MPE_ENV_INVALID', name, `${name}: ${expected}; got ${shown}`);
-}

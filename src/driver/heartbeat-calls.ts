@@ -3,6 +3,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Codec } from '../protocol/codec.js';
+import { quoteAnswer } from './quote.js';
 import type { AgentTransport } from './transport.js';
 
 export interface HeartbeatCallsOptions {
@@ -51,7 +52,7 @@ export class HeartbeatCalls {
         if (result.status === 400) {
           this.#accepted = false;
           this.stop();
-          logger.info({ body: result.body.slice(0, 200) }, 'agent does not accept HEARTBEAT calls; not sending more');
+          logger.info({ body: quoteAnswer(result.body) }, 'agent does not accept HEARTBEAT calls; not sending more');
           return;
         }
         this.#options.refused(result.status, result.body);

@@ -2,6 +2,7 @@
 // (`3rdparty/libprocess/src/openssl.cpp`, `Flags::Flags` and `reinitialize`; stout's flag loader),
 // and resolves them into the client-side settings the executor needs. Pure: no file is read here.
 import { EnvironmentError } from '../errors.js';
+import { invalidVariable } from './variable-error.js';
 
 /**
  * How the agent's certificate is checked, libprocess' client mode (`openssl.cpp` `verify` and
@@ -111,7 +112,7 @@ export function readSslFlags(env: Env): SslFlags {
   const schemeFound = flags.get('hostname_validation_scheme');
   const scheme = schemeFound?.value ?? 'legacy';
   if (scheme !== 'legacy' && scheme !== 'openssl') {
-    throw invalid(schemeFound!.variable, 'expected "legacy" or "openssl" (libprocess exits on anything else)', scheme);
+    throw invalidVariable(schemeFound!.variable, 'expected "legacy" or "openssl" (libprocess exits on anything else)', scheme);
   }
 
   let verification: ServerVerification;
@@ -162,7 +163,7 @@ function parseBoolean(found: Found | undefined): boolean {
   const { value } = found;
   if (value === '' || value === '1' || value === 'true') return true;
   if (value === '0' || value === 'false') return false;
-  throw invalid(found.variable, 'expected a boolean: "1", "true", "0" or "false"', value);
+  throw invalidVariable(found.variable, 'expected a boolean: "1", "true", "0" or "false"', value);
 }
 
 // libprocess passes the number to OpenSSL's `SSL_CTX_set_verify_depth`; a negative depth has no
@@ -170,7 +171,7 @@ function parseBoolean(found: Found | undefined): boolean {
 function parseDepth(found: Found | undefined): number {
   if (found === undefined) return 4;
   const value = found.value;
-  if (!/^\+?\d{1,9}$/.test(value)) throw invalid(found.variable, 'expected a number of intermediate certificates, e.g. 4', value);
+  if (!/^\+?\d{1,9}$/.test(value)) throw invalidVariable(found.variable, 'expected a number of intermediate certificates, e.g. 4', value);
   return Number(value);
 }
 
@@ -182,21 +183,16 @@ function requiredPath(found: Found | undefined, variable: string, what: string):
       `${variable} is not set: SSL is enabled (LIBPROCESS_SSL_ENABLED) and libprocess requires a ${what} then, even for a client`,
     );
   }
-  if (found.value === '') throw invalid(found.variable, `expected the path of a PEM ${what} file, got an empty string`);
+  if (found.value === '') throw invalidVariable(found.variable, `expected the path of a PEM ${what} file, got an empty string`);
   return found.value;
 }
 
 function optionalPath(found: Found | undefined): string | null {
   if (found === undefined) return null;
-  if (found.value === '') throw invalid(found.variable, 'expected a path, got an empty string');
+  if (found.value === '') throw invalidVariable(found.variable, 'expected a path, got an empty string');
   return found.value;
 }
 
-function invalid(name: string, expected: string, value?: string): EnvironmentError {
-  if (value === undefined) return new EnvironmentError('MPE_ENV_INVALID', name, `${name}: ${expected}`);
-  const shown = value.length > 200 ? `${JSON.stringify(value.slice(0, 200))}…` : JSON.stringify(value);
-  return new EnvironmentError('MPE_ENV_INVALID', name, `${name}: ${expected}; got ${shown}`);
-}
 
 function deepFreeze<T extends object>(value: T): T {
   for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner as object);

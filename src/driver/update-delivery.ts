@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import type { ContentType } from '../protocol/codec.js';
 import type { TaskStatus } from '../proto/types.js';
 import type { DriverEvents } from './events.js';
+import { quoteAnswer } from './quote.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 import type { AgentTransport, EventStream } from './transport.js';
 
@@ -86,7 +87,7 @@ export class UpdateDelivery {
       // The agent no longer counts us as subscribed (it restarted and our stream has not ended
       // yet): the update rides on the resubscribe.
       outbox.markUnsent(entry);
-      this.#options.notSubscribed(stream, `agent answered 403 (${body.slice(0, 200)}) to UPDATE`);
+      this.#options.notSubscribed(stream, `agent answered 403 (${quoteAnswer(body)}) to UPDATE`);
       return;
     }
     this.#refusedForGood(entry, status, body);
