@@ -143,16 +143,27 @@ export async function run(ctx: BenchContext): Promise<SectionOutput> {
       fmtPct(r.foreignCpuShare),
     ]),
   );
-  const at20 = rows.find((r) => r.targetMs === 20)!;
-  const targets: TargetResult[] = [
-    {
-      id: 'efficiency-at-20ms',
-      target: '≥ 0.95',
-      value: at20.efficiency,
-      measured: `${sig(at20.efficiency)} (bare threads: ${sig(at20.referenceEfficiency)})`,
-      met: at20.efficiency >= 0.95,
-      how: `${at20.tasks} primes tasks of T₁ ${sig(at20.t1Ms)} ms over the full wire path on ${threads} threads, median of the ${repeats} quietest runs (other processes ≤ ${QUIET * 100} % of the machine when possible)`,
-    },
+  // Goals as ratios to bare worker threads measured in the same run: the machine's limit, so
+  // the figure says what the executor loses, not how busy the shared machine was.
+  const goals: ReadonlyArray<readonly [number, number]> = [
+    [1, 0.85],
+    [5, 0.95],
+    [20, 0.98],
+    [100, 0.99],
   ];
+  const targets: TargetResult[] = goals.flatMap(([size, goal]) => {
+    const r = rows.find((x) => x.targetMs === size);
+    if (r === undefined) return [];
+    return [
+      {
+        id: `efficiency-vs-bare-${size}ms`,
+        target: `≥ ${goal}`,
+        value: r.relativeToReference,
+        measured: `${sig(r.relativeToReference)} (${sig(r.efficiency)} vs bare threads ${sig(r.referenceEfficiency)})`,
+        met: r.relativeToReference >= goal,
+        how: `${r.tasks} primes tasks of T₁ ${sig(r.t1Ms)} ms over the full wire path on ${threads} threads ÷ the same work on bare worker threads, median of the ${repeats} quietest runs (other processes ≤ ${QUIET * 100} % of the machine when possible)`,
+      },
+    ];
+  });
   return { data: { threads, quietThreshold: QUIET, rows, allRuns }, markdown, targets };
 }

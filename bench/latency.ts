@@ -114,10 +114,10 @@ export async function run(ctx: BenchContext): Promise<SectionOutput> {
   const targets: TargetResult[] = [
     {
       id: 'launch-to-running-p99-idle',
-      target: '≤ 5 ms',
+      target: '≤ 2 ms',
       value: idleRunning.p99,
       measured: fmtMs(idleRunning.p99),
-      met: idleRunning.p99 <= 5,
+      met: idleRunning.p99 <= 2,
       how: `${idleRunning.n} noop tasks one at a time, LAUNCH written → TASK_RUNNING decoded at the agent`,
     },
     {
