@@ -97,7 +97,8 @@ export async function run(ctx: BenchContext): Promise<SectionOutput> {
       port1.removeAllListeners('message');
       port1.close();
     });
-  const pool = await PoolExecutor.create({ threads });
+  // All `count` tasks are launched at once: the queue bound (default 10 000) must not refuse them.
+  const pool = await PoolExecutor.create({ threads, maxQueuedTasks: count });
   const stub = new CountingDriver();
   pool.registered(stub, { executor_id: { value: 'bench' } }, { user: 'bench', name: 'bench' }, { hostname: 'localhost' });
   let seq = 0;

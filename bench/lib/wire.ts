@@ -21,6 +21,13 @@ export const EXECUTOR_LABEL: Record<ExecutorKind, string> = {
   'wire-floor': 'wire floor (protocol only)',
 };
 
+/**
+ * Tasks in flight at most when a batch names no window: our executor refuses launches past
+ * 10 000 queued tasks (its `maxQueuedTasks` bound) as TASK_LOST, so "all at once" means this
+ * many at once, refilled as tasks end — far more than the threads, so dispatch never starves.
+ */
+const DEFAULT_WINDOW = 5_000;
+
 const ENTRY: Record<ExecutorKind, string> = {
   ours: EXECUTOR_CLI,
   'ours-probed': PROBED_EXECUTOR,
@@ -197,8 +204,8 @@ export class WireRig {
   }
 
   /**
-   * Runs `count` tasks of `data` and measures them. All are launched at once unless `window`
-   * bounds the tasks in flight. CPU is read before the first LAUNCH and after the executor
+   * Runs `count` tasks of `data` and measures them. At most `window` (default
+   * {@link DEFAULT_WINDOW}) are in flight, refilled as tasks end. CPU is read before the first LAUNCH and after the executor
    * has had `settleMs` to take in the last ACKs.
    */
   async batch(count: number, data: Buffer, options: { window?: number; settleMs?: number; onProgress?: (done: number) => void } = {}): Promise<BatchResult> {
@@ -212,7 +219,7 @@ export class WireRig {
     const failed0 = this.#failed;
     const target = this.#terminals + count;
     const t0 = performance.now();
-    const window = options.window ?? count;
+    const window = options.window ?? Math.min(count, DEFAULT_WINDOW);
     let launched = 0;
     while (launched < Math.min(window, count)) {
       this.launch(data);
