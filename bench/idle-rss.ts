@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Idle memory of the executor by thread count, for the README's sizing: the real executor
+// Idle memory of the executor by thread count, for the sizing in docs/cluster.md: the real executor
 // process (`dist/src/cli/main.js --threads N`) under a LocalAgent, subscribed, after one noop task
 // per thread (so every worker has started and loaded the built-in jobs), then idle. RSS is read
 // from /proc/<pid>/status (VmRSS: the whole process, worker threads included), median of 5 reads

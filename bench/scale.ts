@@ -70,7 +70,7 @@ async function resubscribe(ctx: BenchContext, updates: number): Promise<Resubscr
   // The agent's default MESOS_SUBSCRIPTION_BACKOFF_MAX (2 s). With a maximum shorter than the
   // time the agent takes to answer a SUBSCRIBE carrying 10k updates (it replays them first),
   // each backoff attempt supersedes the SUBSCRIBE in flight and the executor may never get
-  // back in: see the README's Performance section.
+  // back in: see docs/performance.md.
   const rig = await WireRig.start({ kind: 'ours-probed', threads: ctx.threads, agent: { frameworkInfo: { checkpoint: true } } });
   try {
     const agent = rig.agent;

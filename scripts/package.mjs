@@ -1,4 +1,4 @@
-// `npm run package`: the tarball the Mesos fetcher puts in a task's sandbox (README, "Using it on a
+// `npm run package`: the tarball the Mesos fetcher puts in a task's sandbox (docs/cluster.md, "Using it on a
 // Mesos cluster"). Unlike the npm package it carries its production node_modules, so an agent
 // needs nothing but Node to run it:
 //
@@ -136,7 +136,7 @@ function verify(file) {
     else if (/\.[cm]?ts$/.test(entry)) problems.push(`${entry} is TypeScript`);
     else if (devOnly.some((d) => path.startsWith(`node_modules/${d}/`))) problems.push(`${entry} belongs to a devDependency`);
   }
-  if (problems.length > 0) fail(`${relative(process.cwd(), file)} is not laid out as the README says:\n  ${problems.slice(0, 20).join('\n  ')}`);
+  if (problems.length > 0) fail(`${relative(process.cwd(), file)} is not laid out as docs/cluster.md says:\n  ${problems.slice(0, 20).join('\n  ')}`);
 
   // It runs on its own: extracted elsewhere, away from the repository's node_modules.
   const where = mkdtempSync(join(tmpdir(), 'mpe-package-check-'));

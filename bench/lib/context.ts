@@ -6,7 +6,7 @@ export interface BenchContext {
   readonly quick: boolean;
   /** Worker threads for the executors: the machine's cores. */
   readonly threads: number;
-  /** Executor processes get `node --cpu-prof --cpu-prof-dir=<dir>` (see README: profiling). */
+  /** Executor processes get `node --cpu-prof --cpu-prof-dir=<dir>` (see docs/performance.md, "Reproduce"). */
   readonly profileDir: string | undefined;
   log(message: string): void;
 }

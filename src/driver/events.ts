@@ -49,8 +49,8 @@ export interface DriverEvents {
   updateRetry: (info: { taskId: string; uuid: string; status: number | undefined }) => void;
   /**
    * The agent answered a call with a status a retry will not change (anything but 200/202, 503
-   * and 404; a 400 to HEARTBEAT from an agent before 1.8 excepted). Not fatal: see the README's
-   * fault table for what follows each call.
+   * and 404; a 400 to HEARTBEAT from an agent before 1.8 excepted). Not fatal: see the fault table
+   * of docs/driver.md for what follows each call.
    */
   callRefused: (info: { call: RefusableCall; status: number; message: string; error: HttpStatusError }) => void;
   /**

@@ -1,6 +1,6 @@
 // Histogram buckets, each chosen for what it measures (upper bounds in seconds). A bucket set is
 // part of the series identity: changing one breaks histogram_quantile() across the change, so
-// these change only with a note in the README.
+// these change only with a note in docs/metrics.md.
 
 /**
  * Task duration and queue wait: jobs range from a sub-millisecond `noop` to CPU work of minutes,

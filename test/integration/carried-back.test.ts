@@ -94,7 +94,7 @@ describe('what the driver carries back (protobuf)', () => {
       fieldBytes(resubscribe, [FIELD.CALL_SUBSCRIBE, FIELD.SUBSCRIBE_UNACKNOWLEDGED_UPDATES, FIELD.UPDATE_STATUS, FIELD.STATUS_TASK_ID, FIELD.ID_VALUE]),
       [RAW_ID],
     );
-    // Its data (the payload) is not carried: the agent reads only the id (README).
+    // Its data (the payload) is not carried: the agent reads only the id (docs/wire.md).
     assert.deepEqual(fieldBytes(task, [6]), []);
 
     // After the resubscribe, a new update still names the task the agent knows.
@@ -107,7 +107,7 @@ describe('what the driver carries back (protobuf)', () => {
 });
 
 describe('what the driver carries back (JSON)', () => {
-  it("an id that is not UTF-8 cannot survive the agent's JSON: it comes with U+FFFD and the UPDATE names that (README)", async () => {
+  it("an id that is not UTF-8 cannot survive the agent's JSON: it comes with U+FFFD and the UPDATE names that (docs/wire.md)", async () => {
     const r = await rig('application/json');
     r.agent.launchTask(taskWithUnknownField(ID));
     await waitFor(() => r.executor.records.some((x) => x.callback === 'launchTask'), { what: 'the LAUNCH' });

@@ -1,7 +1,7 @@
 // Stream and HTTP faults against the driver over real loopback HTTP, beyond the one-shot cases of
 // driver.test.ts: repeated and combined under load, hostile length prefixes, silent streams with
-// updates in flight, 503/404 storms, 4xx answers to UPDATE (what the outbox keeps, as README's
-// fault table says), an agent that never acknowledges (bounded outbox, bounded shutdown).
+// updates in flight, 503/404 storms, 4xx answers to UPDATE (what the outbox keeps, as the
+// fault table of docs/driver.md says), an agent that never acknowledges (bounded outbox, bounded shutdown).
 import { strict as assert } from 'node:assert';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, it } from 'node:test';
@@ -254,7 +254,7 @@ describe('stream faults, repeated and combined under load', () => {
   });
 });
 
-describe('refused answers to UPDATE: one task affected at most (README fault table)', () => {
+describe('refused answers to UPDATE: one task affected at most (the fault table of docs/driver.md)', () => {
   for (const [status, body] of [
     [400, 'Failed to validate Executor::Call: Not a valid UUID'],
     [401, ''],

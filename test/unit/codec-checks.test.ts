@@ -136,10 +136,10 @@ describe('health check and check wire fixtures (protoc on upstream .proto)', () 
     }
   });
 
-  it("the README's LAUNCH example decodes and its checks are valid", () => {
-    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-    const at = readme.indexOf('```json', readme.indexOf('## Health checks and checks'));
-    const text = readme.slice(at + '```json'.length, readme.indexOf('```', at + 7));
+  it("docs/checks.md's LAUNCH example decodes and its checks are valid", () => {
+    const page = readFileSync(join(repoRoot, 'docs', 'checks.md'), 'utf8');
+    const at = page.indexOf('```json');
+    const text = page.slice(at + '```json'.length, page.indexOf('```', at + 7));
     const task = jsonCodec.decodeEvent(Buffer.from(text)).launch!.task;
     assert.equal(task.health_check?.type, 'HTTP');
     assert.equal(task.check?.type, 'COMMAND');

@@ -148,7 +148,7 @@ describe('codec: Mesos ids keep their exact bytes (protobuf)', () => {
     assert.equal(messageSpec('mesos.v1.TaskStatus').byName.get('message')?.opaqueId, false);
   });
 
-  it('JSON cannot carry such an id: it is written with U+FFFD for each byte (see README)', () => {
+  it('JSON cannot carry such an id: it is written with U+FFFD for each byte (see docs/wire.md)', () => {
     const text = Buffer.from(jsonCodec.encodeEvent({ type: 'KILL', kill: { task_id: { value: ID } } })).toString('utf8');
     assert.ok(text.includes('"task_id":{"value":"\ufffd\ufffd-x"}'), text);
   });

@@ -1,5 +1,5 @@
 // The connection state machine (src/driver/connection.ts) alone, on a scripted transport and a
-// fake clock: each row of the README's fault table that decides between reconnecting and
+// fake clock: each row of the fault table (docs/driver.md) that decides between reconnecting and
 // shutting down, with and without checkpointing.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';

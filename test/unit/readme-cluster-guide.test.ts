@@ -9,8 +9,7 @@ import { parsePayload } from '../../src/pool/payload.js';
 import { jsonCodec } from '../../src/protocol/codec.js';
 import { repoRoot } from '../helpers/repo-root.js';
 
-const README = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-const guide = README.slice(README.indexOf('## Using it on a Mesos cluster'), README.indexOf('## Writing jobs'));
+const guide = readFileSync(join(repoRoot, 'docs', 'cluster.md'), 'utf8');
 
 /** The JSON blocks of the guide, in order (their leading indentation removed). */
 function jsonBlocks(): unknown[] {
@@ -19,7 +18,7 @@ function jsonBlocks(): unknown[] {
   return out;
 }
 
-describe("the README's cluster guide", () => {
+describe('the cluster guide (docs/cluster.md)', () => {
   it('its ExecutorInfo and the TaskInfo of its ACCEPT call decode, and the task data is a valid payload', () => {
     const [executor, accept] = jsonBlocks() as [Record<string, unknown>, { accept: { operations: Array<{ launch: { task_infos: Array<Record<string, unknown>> } }> } }];
     assert.equal(executor.type, 'CUSTOM');
