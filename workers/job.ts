@@ -37,6 +37,11 @@ export interface JobContext {
   /** The Mesos task id. */
   readonly taskId: string;
   /**
+   * In a batch task (`{"job", "batch": [...]}`), the index of this call's input in the batch;
+   * undefined in a single task. Each item is a call of its own, with a context of its own.
+   */
+  readonly batchIndex?: number;
+  /**
    * Aborts when the task is killed (or the executor shuts down). Stop promptly: a job still
    * running when the kill grace period ends has its worker thread terminated. Pass it to
    * anything that takes a signal (`timers/promises`, `fetch`, streams). The abort event needs
@@ -54,7 +59,8 @@ export interface JobContext {
   /**
    * Reports progress: becomes a `TASK_RUNNING` update with this message (and `data` as JSON).
    * Updates are rate-limited per task and coalesced (the latest wins), so call it as often as
-   * convenient. Throws a `TypeError` when `data` has no JSON form.
+   * convenient. Throws a `TypeError` when `data` has no JSON form. In a batch item it is
+   * ignored: a batch's progress is the count of its items done.
    */
   progress(message: string, data?: unknown): void;
   /**

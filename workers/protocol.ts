@@ -42,7 +42,24 @@ export interface RunRequest {
   readonly maxFrameworkMessageBytes: number;
 }
 
-export type WorkerRequest = DescribeRequest | RunRequest;
+/**
+ * A chunk of a batch task's items, run one after another on one thread (each a call of the job
+ * with a context of its own). Its channel is as a single run's: "started" once, the abort.
+ */
+export interface ChunkRequest {
+  readonly kind: 'chunk';
+  readonly taskId: string;
+  readonly job: string;
+  /** Index in the batch of `items[0]` (what `ctx.batchIndex` counts from). */
+  readonly first: number;
+  readonly items: readonly unknown[];
+  readonly port: MessagePort;
+  /** Each item's result is bounded as a single task's is. */
+  readonly maxResultBytes: number;
+  readonly maxFrameworkMessageBytes: number;
+}
+
+export type WorkerRequest = DescribeRequest | RunRequest | ChunkRequest;
 
 export type DescribeResponse =
   | { readonly kind: 'described'; readonly ok: true; readonly jobs: readonly string[]; readonly threadId: number }
@@ -74,7 +91,22 @@ export type RunResponse =
       readonly errorName?: string;
     };
 
-export type WorkerResponse = DescribeResponse | RunResponse;
+/** One item of a chunk: its result, or why it has none (an item's error is that item's only). */
+export type ItemResponse =
+  | { readonly ok: true; readonly json: Uint8Array }
+  | { readonly ok: false; readonly failure: RunFailureKind; readonly message: string; readonly errorName?: string };
+
+export type ChunkResponse =
+  /**
+   * `items[i]` is the outcome of the chunk's item i, in order; fewer than the chunk's items when
+   * it stopped at an abort (the rest never started). `elapsedMs`: the thread's time for them,
+   * which sizes the next chunks.
+   */
+  | { readonly kind: 'chunk'; readonly ok: true; readonly items: readonly ItemResponse[]; readonly elapsedMs: number }
+  /** No item ran: aborted before it started, or the job cannot run on this worker. */
+  | { readonly kind: 'chunk'; readonly ok: false; readonly failure: 'stopped' | 'unknown-job' | 'jobs-unavailable'; readonly message: string };
+
+export type WorkerResponse = DescribeResponse | RunResponse | ChunkResponse;
 
 // ---- per-task port ----
 

@@ -8,6 +8,7 @@
  */
 import { threadId, workerData } from 'node:worker_threads';
 import { boundMessage } from '../src/protocol/utf8.js';
+import { runChunk, type JobLookup } from './batch.js';
 import { createTaskContext } from './context.js';
 import { describeThrown } from './describe.js';
 import * as builtinJobs from './jobs/index.js';
@@ -79,6 +80,19 @@ async function run(request: RunRequest): Promise<RunResponse> {
   }
 }
 
+const lookup: JobLookup = (name) => {
+  if (registry === undefined) return { ok: false, failure: 'jobs-unavailable', message: loadError ?? 'job modules not loaded' };
+  const entry = registry.get(name);
+  return entry === undefined ? { ok: false, failure: 'unknown-job', message: `unknown job "${name}"` } : { ok: true, job: entry.job };
+};
+
 export default async function handle(request: WorkerRequest): Promise<WorkerResponse> {
-  return request.kind === 'describe' ? describe() : run(request);
+  switch (request.kind) {
+    case 'describe':
+      return describe();
+    case 'run':
+      return run(request);
+    case 'chunk':
+      return runChunk(request, lookup);
+  }
 }

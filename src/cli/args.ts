@@ -16,6 +16,10 @@ export interface ExecutorCommandOptions {
   readonly threads: number | undefined;
   /** `--max-threads`: the cap of the concurrency that follows the resources. */
   readonly maxThreads: number | undefined;
+  /** `--max-batch-items`: the most items of a batch task (the pool's default when undefined). */
+  readonly maxBatchItems: number | undefined;
+  /** `--max-batch-result-bytes`: the most bytes of results a batch task keeps. */
+  readonly maxBatchResultBytes: number | undefined;
   readonly contentType: ContentType;
   readonly logLevel: LogLevel;
   readonly metricsPort: number | undefined;
@@ -62,6 +66,8 @@ const EXECUTOR_OPTIONS = {
   'no-builtin-jobs': { type: 'boolean' },
   threads: { type: 'string' },
   'max-threads': { type: 'string' },
+  'max-batch-items': { type: 'string' },
+  'max-batch-result-bytes': { type: 'string' },
   'content-type': { type: 'string' },
   'log-level': { type: 'string' },
   'metrics-port': { type: 'string' },
@@ -146,6 +152,9 @@ function executorOptions(values: Record<string, unknown>, env: Readonly<Record<s
     builtinJobs,
     threads: values.threads === undefined ? undefined : integer('threads', values.threads as string, 1, 1, 1024),
     maxThreads: values['max-threads'] === undefined ? undefined : integer('max-threads', values['max-threads'] as string, 1, 1, 1024),
+    maxBatchItems: values['max-batch-items'] === undefined ? undefined : integer('max-batch-items', values['max-batch-items'] as string, 1, 1, 10_000_000),
+    maxBatchResultBytes:
+      values['max-batch-result-bytes'] === undefined ? undefined : integer('max-batch-result-bytes', values['max-batch-result-bytes'] as string, 16, 16, 16 * 1024 ** 3),
     contentType,
     logLevel: logLevel as LogLevel,
     metricsPort: portText === undefined ? undefined : integer('metrics-port', portText, 0, 0, 65535),
@@ -224,6 +233,8 @@ export function executorArgs(options: ExecutorCommandOptions): string[] {
   const args = ['--content-type', options.contentType === 'application/json' ? 'json' : 'protobuf'];
   if (options.threads !== undefined) args.push('--threads', String(options.threads));
   if (options.maxThreads !== undefined) args.push('--max-threads', String(options.maxThreads));
+  if (options.maxBatchItems !== undefined) args.push('--max-batch-items', String(options.maxBatchItems));
+  if (options.maxBatchResultBytes !== undefined) args.push('--max-batch-result-bytes', String(options.maxBatchResultBytes));
   args.push('--log-level', options.logLevel);
   for (const job of options.jobs) args.push('--jobs', job);
   if (!options.builtinJobs) args.push('--no-builtin-jobs');
@@ -246,6 +257,9 @@ Executor options:
   --threads <n>              a fixed number of tasks at once (default: follow the cpus Mesos allocated:
                              at least the host's cores, or the executor's plus the live tasks' cpus)
   --max-threads <n>          the most tasks at once when following the cpus (default 256)
+  --max-batch-items <n>      the most items of a batch task (default 100000)
+  --max-batch-result-bytes <n>  the most bytes of results a batch task keeps, in its results file
+                             at most (default 67108864: 64 MiB)
   --content-type <type>      json | protobuf (default protobuf)
   --metrics-port <port>      serve Prometheus metrics at /metrics on this port (0: any free port)
   --metrics-host <host>      address for the metrics endpoint (default 127.0.0.1)

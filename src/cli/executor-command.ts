@@ -103,10 +103,13 @@ async function runExecutor(
       builtinJobs: options.builtinJobs,
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
       ...(options.maxThreads !== undefined ? { maxThreads: options.maxThreads } : {}),
+      ...(options.maxBatchItems !== undefined ? { maxBatchItems: options.maxBatchItems } : {}),
+      ...(options.maxBatchResultBytes !== undefined ? { maxBatchResultBytes: options.maxBatchResultBytes } : {}),
       // The pool takes whole milliseconds up to a day; a longer grace changes nothing in practice.
       shutdownGracePeriodMs: Math.min(Math.round(environment.shutdownGracePeriodMs), 24 * 3_600_000),
-      // COMMAND checks run in the task's sandbox, which for our tasks is the executor's.
-      ...(environment.sandboxDirectory !== null ? { checks: { sandboxDirectory: environment.sandboxDirectory } } : {}),
+      // COMMAND checks run in the task's sandbox, which for our tasks is the executor's; batch
+      // results files are written there, where the agent's file API serves them.
+      ...(environment.sandboxDirectory !== null ? { checks: { sandboxDirectory: environment.sandboxDirectory }, sandboxDirectory: environment.sandboxDirectory } : {}),
       logger,
     });
     const driver = new MesosExecutorDriver(pool, { environment, contentType: options.contentType, logger });

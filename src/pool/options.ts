@@ -6,7 +6,9 @@ import { InvalidOptionError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { mergeJobModules, resolveJobModule } from './job-modules.js';
 import { DEFAULT_KILL_GRACE_MS } from './kill-policy.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES } from './payload.js';
+import { isAbsolute, resolve } from 'node:path';
+import { DEFAULT_MAX_BATCH_RESULT_BYTES } from './batch-results.js';
+import { DEFAULT_MAX_BATCH_ITEM_BYTES, DEFAULT_MAX_BATCH_ITEMS, DEFAULT_MAX_PAYLOAD_BYTES } from './payload.js';
 import { DEFAULT_PROGRESS_INTERVAL_MS } from './progress.js';
 import { MIN_WORKER_MEMORY_MB } from './worker-pool.js';
 
@@ -32,8 +34,28 @@ export interface PoolExecutorOptions {
   readonly maxThreads?: number;
   /** Largest `TaskInfo.data` accepted, in bytes; larger → TASK_ERROR. Default 1 MiB. */
   readonly maxPayloadBytes?: number;
-  /** Largest result (and progress data) JSON, in bytes; larger → TASK_FAILED. Default 1 MiB. */
+  /**
+   * Largest result (and progress data) JSON, in bytes; larger → TASK_FAILED. Default 1 MiB. Also
+   * bounds each batch item's result, and a batch's results carried in its terminal update's data
+   * (more go to a file in the sandbox).
+   */
   readonly maxResultBytes?: number;
+  /** Most items of a batch task (`{"job", "batch": [...]}`); more → TASK_ERROR. Default 100 000. */
+  readonly maxBatchItems?: number;
+  /** Largest JSON of one batch item, in bytes; larger → TASK_ERROR. Default 1 MiB. */
+  readonly maxBatchItemBytes?: number;
+  /**
+   * Most bytes of results and error messages a batch task keeps (in memory, then in its results
+   * file). An item whose result would pass it gets an error saying so instead; the results file
+   * is at most this plus about 100 bytes per item. Default 64 MiB.
+   */
+  readonly maxBatchResultBytes?: number;
+  /**
+   * The sandbox (the agent starts the executor in it): batch results too large for a status
+   * update are written under it, in `batch-results/`. Default: the current directory; the CLI
+   * passes MESOS_SANDBOX.
+   */
+  readonly sandboxDirectory?: string;
   /**
    * Most tasks waiting for a thread (beyond the `threads` running). A task launched past it is
    * refused with TASK_DROPPED (TASK_LOST for a framework without PARTITION_AWARE): it never
@@ -98,6 +120,11 @@ export interface ResolvedPoolOptions {
   readonly maxThreads: number;
   readonly maxPayloadBytes: number;
   readonly maxResultBytes: number;
+  readonly maxBatchItems: number;
+  readonly maxBatchItemBytes: number;
+  readonly maxBatchResultBytes: number;
+  /** Absolute. */
+  readonly sandboxDirectory: string;
   readonly maxQueuedTasks: number;
   readonly maxQueuedBytes: number;
   readonly maxFrameworkMessageBytes: number;
@@ -131,12 +158,15 @@ function concurrency(options: PoolExecutorOptions, cores: number): Pick<Resolved
 /** The cap of the concurrency that follows the resources, unless `maxThreads` says otherwise. */
 export const DEFAULT_MAX_THREADS = 256;
 
-function defaults(): Omit<ResolvedPoolOptions, 'jobModules' | 'logger' | 'onFrameworkMessage' | 'workerMemoryMb' | 'clock' | 'checks' | 'concurrency' | 'maxThreads'> {
+function defaults(): Omit<ResolvedPoolOptions, 'jobModules' | 'logger' | 'onFrameworkMessage' | 'workerMemoryMb' | 'clock' | 'checks' | 'concurrency' | 'maxThreads' | 'sandboxDirectory'> {
   return {
     builtinJobs: true,
     threads: availableParallelism(),
     maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
     maxResultBytes: 1024 * 1024,
+    maxBatchItems: DEFAULT_MAX_BATCH_ITEMS,
+    maxBatchItemBytes: DEFAULT_MAX_BATCH_ITEM_BYTES,
+    maxBatchResultBytes: DEFAULT_MAX_BATCH_RESULT_BYTES,
     maxQueuedTasks: 10_000,
     maxQueuedBytes: 64 * 1024 * 1024,
     maxFrameworkMessageBytes: 1024 * 1024,
@@ -173,6 +203,12 @@ function boolean(name: string, value: unknown, fallback: boolean): boolean {
   return value;
 }
 
+function directory(name: string, value: unknown): string {
+  if (value === undefined) return process.cwd();
+  if (typeof value !== 'string' || value.length === 0) throw new InvalidOptionError(name, `options.${name} must be a non-empty path, got ${show(value)}`);
+  return isAbsolute(value) ? value : resolve(value);
+}
+
 export function resolvePoolOptions(options: PoolExecutorOptions = {}): ResolvedPoolOptions {
   const base = defaults();
   const jobs = options.jobs ?? [];
@@ -200,6 +236,10 @@ export function resolvePoolOptions(options: PoolExecutorOptions = {}): ResolvedP
     ...concurrency(options, base.threads),
     maxPayloadBytes: integer('maxPayloadBytes', options.maxPayloadBytes, 16, 256 * 1024 * 1024, base.maxPayloadBytes),
     maxResultBytes: integer('maxResultBytes', options.maxResultBytes, 16, 256 * 1024 * 1024, base.maxResultBytes),
+    maxBatchItems: integer('maxBatchItems', options.maxBatchItems, 1, 10_000_000, base.maxBatchItems),
+    maxBatchItemBytes: integer('maxBatchItemBytes', options.maxBatchItemBytes, 16, 256 * 1024 * 1024, base.maxBatchItemBytes),
+    maxBatchResultBytes: integer('maxBatchResultBytes', options.maxBatchResultBytes, 16, 16 * 1024 * 1024 * 1024, base.maxBatchResultBytes),
+    sandboxDirectory: directory('sandboxDirectory', options.sandboxDirectory),
     maxQueuedTasks: integer('maxQueuedTasks', options.maxQueuedTasks, 0, 10_000_000, base.maxQueuedTasks),
     maxQueuedBytes: integer('maxQueuedBytes', options.maxQueuedBytes, 0, 16 * 1024 * 1024 * 1024, base.maxQueuedBytes),
     maxFrameworkMessageBytes: integer('maxFrameworkMessageBytes', options.maxFrameworkMessageBytes, 0, 1024 * 1024, base.maxFrameworkMessageBytes),

@@ -37,6 +37,10 @@ describe('PoolExecutor options', () => {
     assert.equal(o.maxThreads, 256);
     assert.equal(o.maxPayloadBytes, 1024 * 1024);
     assert.equal(o.maxResultBytes, 1024 * 1024);
+    assert.equal(o.maxBatchItems, 100_000);
+    assert.equal(o.maxBatchItemBytes, 1024 * 1024);
+    assert.equal(o.maxBatchResultBytes, 64 * 1024 * 1024);
+    assert.equal(o.sandboxDirectory, process.cwd());
     assert.equal(o.maxQueuedTasks, 10_000);
     assert.equal(o.maxQueuedBytes, 64 * 1024 * 1024);
     assert.equal(o.progressIntervalMs, 250);
@@ -73,6 +77,9 @@ describe('PoolExecutor options', () => {
     ['maxPayloadBytes', 1.5, 'from 16 to 268435456'],
     ['maxResultBytes', -1, 'from 16 to 268435456'],
     ['maxQueuedTasks', -1, 'from 0 to 10000000'],
+    ['maxBatchItems', 0, 'from 1 to 10000000'],
+    ['maxBatchItemBytes', 15, 'from 16 to 268435456'],
+    ['maxBatchResultBytes', 2.5, 'from 16 to 17179869184'],
     ['maxQueuedBytes', 0.5, 'from 0 to 17179869184'],
     ['maxFrameworkMessageBytes', 1024 * 1024 + 1, 'from 0 to 1048576'],
     ['progressIntervalMs', 'fast', 'from 0 to 3600000'],
@@ -89,6 +96,13 @@ describe('PoolExecutor options', () => {
       invalid({ [name]: bad }, name, `options.${name} must be an integer ${range}, got ${shown}`);
     });
   }
+
+  it('sandboxDirectory: made absolute; must be a non-empty path', () => {
+    assert.equal(resolvePoolOptions({ sandboxDirectory: 'sb' }).sandboxDirectory, resolve('sb'));
+    assert.equal(resolvePoolOptions({ sandboxDirectory: '/mnt/sandbox' }).sandboxDirectory, '/mnt/sandbox');
+    invalid({ sandboxDirectory: '' }, 'sandboxDirectory', 'options.sandboxDirectory must be a non-empty path, got ""');
+    invalid({ sandboxDirectory: 3 as unknown as string }, 'sandboxDirectory', 'options.sandboxDirectory must be a non-empty path, got 3');
+  });
 
   it('taskMemoryLimits must be a boolean', () => {
     invalid({ taskMemoryLimits: 1 }, 'taskMemoryLimits', 'options.taskMemoryLimits must be a boolean, got 1');
