@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { delimiter, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidOptionError } from '../errors.js';
@@ -5,6 +6,7 @@ import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { JOBS_ENV, jobsFromEnvironment, mergeJobModules, resolveJobModule } from '../pool/job-modules.js';
 import type { ContentType } from '../protocol/codec.js';
 import type { TaskState } from '../proto/types.js';
+import { defaultAgentMemMb, neverFits, type LaunchPlan } from './local/allocator.js';
 
 /** Options of the executor itself (no subcommand), also passed through by `local`. */
 export interface ExecutorCommandOptions {
@@ -51,7 +53,18 @@ export interface LocalCommandOptions {
   readonly results: boolean;
   /** Where the machine-readable summary goes: `--json` (stdout), `--json-file <path>`, or nowhere. */
   readonly json: JsonOutput;
+  /** How tasks are launched: as the agent's resources allow (offers), or all at the start. */
+  readonly launch: LaunchPlan;
 }
+
+/** What the executor and each task are given when offers bound the launches. */
+export const DEFAULT_LOCAL_RESOURCES = Object.freeze({
+  // The cluster guide's ExecutorInfo: 0.1 cpus (upstream's DEFAULT_EXECUTOR_CPUS too) and
+  // 128 MB (its measured idle RSS is ~80 MB plus ~10 MB per thread).
+  executor: Object.freeze({ cpus: 0.1, mem: 128 }),
+  // One worker thread per task: 1 cpu lets the executor run every task it was given at once.
+  task: Object.freeze({ cpus: 1, mem: 128 }),
+});
 
 export type JsonOutput = { readonly kind: 'none' } | { readonly kind: 'stdout' } | { readonly kind: 'file'; readonly path: string };
 
@@ -95,6 +108,13 @@ const LOCAL_OPTIONS = {
   'executor-logs': { type: 'boolean' },
   json: { type: 'boolean' },
   'json-file': { type: 'string' },
+  'all-at-once': { type: 'boolean' },
+  'agent-cpus': { type: 'string' },
+  'agent-mem': { type: 'string' },
+  'executor-cpus': { type: 'string' },
+  'executor-mem': { type: 'string' },
+  'task-cpus': { type: 'string' },
+  'task-mem': { type: 'string' },
 } as const;
 
 /** The default workload of `local` (and so of `npm start`): enough CPU work to see the pool at work. */
@@ -108,6 +128,45 @@ function integer(option: string, text: string | undefined, fallback: number, min
   const value = Number(text);
   if (value < min || value > max) throw new InvalidOptionError(option, `--${option} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+/** A Mesos scalar option (`--task-cpus 0.5`): a decimal number of at most three decimals, as Mesos keeps. */
+function scalar(option: string, text: string | undefined, fallback: number, min: number, max: number, minIncluded: boolean): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+(\.\d{1,3})?$/.test(text)) throw new InvalidOptionError(option, `--${option} expects a number with at most 3 decimals, got "${text}"`);
+  const value = Number(text);
+  if (value > max || (minIncluded ? value < min : value <= min)) {
+    throw new InvalidOptionError(option, `--${option} must be ${minIncluded ? 'at least' : 'more than'} ${min} and at most ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function launchPlan(values: Record<string, unknown>): LaunchPlan {
+  const text = (name: string): string | undefined => values[name] as string | undefined;
+  const cpus = (name: string, fallback: number): number => scalar(name, text(name), fallback, 0, 100_000, false);
+  const mem = (name: string, fallback: number): number => scalar(name, text(name), fallback, 0, 1024 ** 3, true);
+  if (values['all-at-once'] === true) {
+    for (const name of ['agent-cpus', 'agent-mem']) {
+      if (values[name] !== undefined) throw new InvalidOptionError(name, `--${name}: the agent's resources bound the launches, which --all-at-once does not`);
+    }
+    return {
+      kind: 'all-at-once',
+      executor: { cpus: cpus('executor-cpus', 0), mem: mem('executor-mem', 0) },
+      task: { cpus: cpus('task-cpus', 0), mem: mem('task-mem', 0) },
+    };
+  }
+  const d = DEFAULT_LOCAL_RESOURCES;
+  const plan = {
+    kind: 'offers',
+    agent: { cpus: cpus('agent-cpus', availableParallelism()), mem: mem('agent-mem', defaultAgentMemMb()) },
+    executor: { cpus: cpus('executor-cpus', d.executor.cpus), mem: mem('executor-mem', d.executor.mem) },
+    task: { cpus: cpus('task-cpus', d.task.cpus), mem: mem('task-mem', d.task.mem) },
+  } as const;
+  // Checked now (exit 2): a scheduler would wait for such an offer forever.
+  const why = neverFits(plan.agent, plan.executor, plan.task);
+  const option = neverFits(plan.agent, { cpus: plan.executor.cpus, mem: 0 }, { cpus: plan.task.cpus, mem: 0 }) !== undefined ? 'task-cpus' : 'task-mem';
+  if (why !== undefined) throw new InvalidOptionError(option, `${why} (give --agent-cpus / --agent-mem, smaller --task-cpus / --task-mem, or --all-at-once)`);
+  return plan;
 }
 
 /**
@@ -224,6 +283,7 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
       results: values.results === true,
       executorLogs: values['executor-logs'] === true,
       json,
+      launch: launchPlan(values),
     }),
   };
 }
@@ -286,4 +346,14 @@ local options (plus the executor options above, passed to the executor):
   --json-file <path>         write it to this file instead
   --keep-metrics             after the workload, keep the executor and its metrics endpoint up until Ctrl-C
                              (local always serves metrics: on --metrics-port, else on a free port)
+
+local resources (tasks are launched as they fit, the way offers work):
+  --agent-cpus <n>           the local agent's cpus (default: this machine's, ${availableParallelism()})
+  --agent-mem <MB>           its mem (default: the machine's memory less 1 GB, as a Mesos agent)
+  --executor-cpus <n>        the ExecutorInfo's cpus, held while the executor lives (default ${DEFAULT_LOCAL_RESOURCES.executor.cpus})
+  --executor-mem <MB>        the ExecutorInfo's mem (default ${DEFAULT_LOCAL_RESOURCES.executor.mem})
+  --task-cpus <n>            each task's cpus, held until its terminal update (default ${DEFAULT_LOCAL_RESOURCES.task.cpus})
+  --task-mem <MB>            each task's mem (default ${DEFAULT_LOCAL_RESOURCES.task.mem}; the job's heap limit; 0: none)
+  --all-at-once              launch every task at the start, whatever the resources (the executor and
+                             the tasks then carry only the resources given by the options above)
 `;

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { InvalidOptionError } from '../errors.js';
 import { PoolExecutor } from '../pool/index.js';
 import { executorArgs, type LocalCommandOptions } from './args.js';
+import { describeResources, tasksAtOnce, type LaunchPlan, type Resources } from './local/allocator.js';
 import { runLocal } from './local/run-local.js';
 import { jsonSummary } from './local/json-summary.js';
 import { formatResults, formatSummary } from './local/summary.js';
@@ -27,7 +28,7 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
   const title = ours
     ? `mesos-pool-executor local: ${workload.length} tasks${options.payloads ? ` from ${options.payloads}` : ` of ${options.job} ${options.input === undefined ? '' : JSON.stringify(options.input)}`} on ${options.executor.threads ?? `${availableParallelism()}+`} threads (${options.executor.contentType})`
     : `mesos-pool-executor local: ${workload.length} tasks under "${options.executorCommand}"`;
-  if (!options.quiet) out.write(`${title}\n`);
+  if (!options.quiet) out.write(`${[title, ...describeLaunch(options.launch)].join('\n')}\n`);
   // Ctrl-C, SIGTERM (kill, docker stop) and SIGHUP (a closed terminal) all stop the run the same
   // way: the executor is shut down (its process group stopped if it does not exit), the sandbox
   // removed, the metrics endpoint closed with it. Only the first is handled: a second signal has
@@ -41,6 +42,7 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
   try {
     const result = await runLocal({
       workload,
+      launch: options.launch,
       ...(options.executorCommand !== undefined ? { executorCommand: options.executorCommand } : {}),
       executorArgs: executorArgs(executor),
       expect: options.expect,
@@ -70,6 +72,20 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
+}
+
+/** The header's lines on how tasks are launched (each within 80 columns). */
+export function describeLaunch(plan: LaunchPlan): string[] {
+  if (plan.kind === 'all-at-once') {
+    const given = (r: Resources): string => (r.cpus === 0 && r.mem === 0 ? 'none' : describeResources(r));
+    return ['  launch           every task at once (--all-at-once)', `  resources        executor ${given(plan.executor)}; each task ${given(plan.task)}`];
+  }
+  const n = tasksAtOnce(plan.agent, plan.executor, plan.task);
+  return [
+    `  launch           as resources free up (offers): ${n} task${n === 1 ? '' : 's'} at once`,
+    `  resources        agent ${describeResources(plan.agent)}; executor ${describeResources(plan.executor)}`,
+    `                   each task ${describeResources(plan.task)}`,
+  ];
 }
 
 /**

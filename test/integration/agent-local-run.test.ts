@@ -2,6 +2,7 @@
 // the agent refused (status and reason), from a real executor process in both encodings.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import { ALL_AT_ONCE } from '../../src/cli/local/allocator.js';
 import { runLocal } from '../../src/cli/local/run-local.js';
 import { formatSummary } from '../../src/cli/local/summary.js';
 import type { ContentType } from '../../src/protocol/codec.js';
@@ -16,6 +17,7 @@ describe('local run: the wire in the summary', () => {
     it(`shows the encoding negotiated and the refused calls with their status and reason (${flag})`, async () => {
       const result = await runLocal({
         workload: [NOOP, NOOP, NOOP],
+        launch: ALL_AT_ONCE,
         executorArgs: ['--threads', '1', '--content-type', flag, '--log-level', 'error'],
         expect: 'TASK_FINISHED',
         checkpoint: false,

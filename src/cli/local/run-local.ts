@@ -2,12 +2,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalAgent, type ExecutorExit, type LocalAgentOptions } from '../../agent/index.js';
 import type { ContentType } from '../../protocol/codec.js';
-import type { TaskState } from '../../proto/types.js';
+import type { Resource, TaskState } from '../../proto/types.js';
 import { TERMINAL_TASK_STATES } from '../../proto/types.js';
 import { readMetricsAddress, type MetricsAddress } from '../../metrics/address-file.js';
 import { parseExposition, sampleSum } from '../../metrics/exposition.js';
 import { STATUS_UPDATE_STATES } from '../../metrics/labels.js';
 import { STATUS_UPDATES_TOTAL, TASKS_LAUNCHED_TOTAL, UNACKNOWLEDGED_UPDATES } from '../../metrics/names.js';
+import { Allocator, neverFits, type LaunchPlan, type Resources } from './allocator.js';
+import { InvalidOptionError } from '../../errors.js';
 import type { WorkItem } from './workload.js';
 import { createProgressView, type ProgressView } from './progress.js';
 
@@ -19,6 +21,8 @@ export const METRICS_ADDRESS_FILE = 'metrics-address.json';
 
 export interface LocalRunOptions {
   readonly workload: readonly WorkItem[];
+  /** Offers (tasks launched as the agent's resources allow) or all at once. */
+  readonly launch: LaunchPlan;
   /** A shell command line to run instead of our own executor (`local --executor`). */
   readonly executorCommand?: string;
   /** Arguments for our own executor (ignored with `executorCommand`). */
@@ -140,13 +144,25 @@ export interface LocalRunResult {
  * launches one (environment only), a workload submitted as LAUNCH events, then SHUTDOWN.
  */
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
+  const plan = options.launch;
+  const never = plan.kind === 'offers' ? neverFits(plan.agent, plan.executor, plan.task) : undefined;
+  // The workload would wait for an offer forever.
+  if (never !== undefined) throw new InvalidOptionError('task-cpus', never);
+  const executorResources = mesosResources(plan.executor);
   const agent = new LocalAgent({
     recordCalls: false,
     recordStatuses: false,
     frameworkInfo: { checkpoint: options.checkpoint, name: 'mesos-pool-executor local' },
     ...(options.contentTypes !== undefined ? { contentTypes: options.contentTypes } : {}),
     ...options.agentOptions,
+    ...(executorResources.length > 0 ? { executorInfo: { ...options.agentOptions?.executorInfo, resources: executorResources } } : {}),
   });
+  // Offers: the executor's resources are taken while it lives, a task's until its terminal update.
+  const allocator = plan.kind === 'offers' ? new Allocator(plan.agent) : undefined;
+  allocator?.take(plan.executor);
+  const taskResources = mesosResources(plan.task);
+  /** Launches the next tasks while they fit (set once the workload starts). */
+  let pump: () => void = () => {};
   await agent.start();
   options.onAgentStarted?.(agent);
   const timings = new Map<string, TaskTiming>();
@@ -169,8 +185,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       timing.message = info.status.message;
       timing.data = resultText(info.status.data);
       done++;
+      allocator?.give(plan.task);
       view?.update(done, timings.size - done);
-      if (done === timings.size) finishRun();
+      if (done === options.workload.length) finishRun();
+      else pump();
     }
   });
 
@@ -232,17 +250,24 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       if (options.progress !== undefined) view = createProgressView(options.workload.length, options.progress);
       let seq = 0;
       submittedAt = performance.now();
-      for (const item of options.workload) {
-        const taskId = `task-${++seq}`;
-        timings.set(taskId, { launchedAt: performance.now(), runningAt: undefined, endedAt: undefined, state: undefined, message: undefined, data: undefined });
-        agent.launchTask({
-          task_id: taskId,
-          name: `${item.job} ${seq}`,
-          data: item.data,
-          ...(item.healthCheck !== undefined ? { health_check: item.healthCheck } : {}),
-          ...(item.check !== undefined ? { check: item.check } : {}),
-        });
-      }
+      pump = () => {
+        // Not after the run stopped: a task launched then would never be waited for.
+        while (seq < options.workload.length && executorExit === undefined && !timedOut && !interrupted && (allocator === undefined || allocator.fits(plan.task))) {
+          allocator?.take(plan.task);
+          const item = options.workload[seq]!;
+          const taskId = `task-${++seq}`;
+          timings.set(taskId, { launchedAt: performance.now(), runningAt: undefined, endedAt: undefined, state: undefined, message: undefined, data: undefined });
+          agent.launchTask({
+            task_id: taskId,
+            name: `${item.job} ${seq}`,
+            data: item.data,
+            ...(taskResources.length > 0 ? { resources: taskResources } : {}),
+            ...(item.healthCheck !== undefined ? { health_check: item.healthCheck } : {}),
+            ...(item.check !== undefined ? { check: item.check } : {}),
+          });
+        }
+      };
+      pump();
       const timer = setTimeout(() => {
         timedOut = true;
         finishRun();
@@ -349,6 +374,14 @@ async function waitUntilSubscribed(agent: LocalAgent, exited: Promise<unknown>, 
     signal?.addEventListener('abort', done, { once: true });
     void exited.then(done);
   });
+}
+
+/** `cpus` and `mem` as Mesos scalar resources; a 0 is left out (no such resource). */
+export function mesosResources(r: Resources): Resource[] {
+  const out: Resource[] = [];
+  if (r.cpus > 0) out.push({ name: 'cpus', type: 'SCALAR', scalar: { value: r.cpus } });
+  if (r.mem > 0) out.push({ name: 'mem', type: 'SCALAR', scalar: { value: r.mem } });
+  return out;
 }
 
 /** One scrape of the executor's endpoint, digested for the summary; undefined when it fails. */
