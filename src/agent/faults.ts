@@ -1,6 +1,6 @@
 // Injected HTTP answers (503 storms, 404 at startup, 4xx) for the executor endpoint. The
 // stream and restart faults live with the state they act on, in local-agent.ts.
-import { InvalidOptionError } from '../errors.js';
+import * as is from '../validate.js';
 import type { CallType } from '../proto/types.js';
 import { STATUS_TEXT } from './http-handler.js';
 
@@ -30,21 +30,17 @@ export interface ForcedReply {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+const HTTP_STATUS: is.Check<number> = { expected: 'an HTTP status from 100 to 599', test: is.integer(100, 599).test };
+const COUNT: is.Check<number> = { expected: 'a positive integer or Infinity', test: (value): value is number => value === Infinity || is.positiveInteger.test(value) };
+
 /** The queue of forced answers; the first matching rule answers and counts down. */
 export class StatusFaults {
   #rules: Rule[] = [];
 
   add(status: number, count: number, options: RespondStatusOptions = {}): void {
-    if (!Number.isInteger(status) || status < 100 || status > 599) {
-      throw new InvalidOptionError('status', `status: expected an HTTP status from 100 to 599, got ${String(status)}`);
-    }
-    if (!(count === Infinity || (Number.isInteger(count) && count > 0))) {
-      throw new InvalidOptionError('count', `count: expected a positive integer or Infinity, got ${String(count)}`);
-    }
-    const target = options.calls ?? 'all';
-    if (target !== 'subscribe' && target !== 'update' && target !== 'all') {
-      throw new InvalidOptionError('calls', `calls: expected 'subscribe', 'update' or 'all', got ${JSON.stringify(target)}`);
-    }
+    is.required(status, 'status', HTTP_STATUS);
+    is.required(count, 'count', COUNT);
+    const target = is.optional(options.calls, 'calls', is.oneOf(['subscribe', 'update', 'all'])) ?? 'all';
     this.#rules.push({
       status,
       remaining: count,

@@ -7,10 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
-import { InvalidOptionError, MesosExecutorError } from '../errors.js';
+import { MesosExecutorError } from '../errors.js';
 import { jsonCodec, protobufCodec, type Codec, type ContentType } from '../protocol/codec.js';
 import { formatHostPort } from '../protocol/environment.js';
 import type { KillPolicy, TaskGroupInfo, TaskInfo } from '../proto/types.js';
+import * as is from '../validate.js';
 import type { AgentTaskRecord } from './agent-task-table.js';
 import type { AgentCounters, AgentPhase, CallRecord, ExecutorState, LocalAgentEvents } from './events.js';
 import { ExecutorEndpoint, endpointContext } from './executor-endpoint.js';
@@ -20,7 +21,7 @@ import type { GarbageKind } from './event-channel.js';
 import { ExecutorSession, newCounters, type MutableCounters, type TaskInput } from './executor-session.js';
 import { StatusFaults, type RespondStatusOptions } from './faults.js';
 import { AgentHttpServer } from './http-server.js';
-import { checkMs, runRestart, type RestartOptions } from './restart.js';
+import { runRestart, type RestartOptions } from './restart.js';
 import { resolveAgentOptions, type AgentConfig, type LocalAgentOptions } from './options.js';
 
 export type { GarbageKind } from './event-channel.js';
@@ -408,11 +409,9 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
    * with `reorder`. ACKs already waiting keep their batch.
    */
   delayAcks(delayMs: number, options: { reorder?: boolean } = {}): void {
-    const ms = checkMs(delayMs, 'delayMs');
-    if (options.reorder !== undefined && typeof options.reorder !== 'boolean') {
-      throw new InvalidOptionError('reorder', `reorder: expected a boolean, got ${typeof options.reorder}`);
-    }
-    this.#session.setAckTiming({ delayMs: ms, reorder: options.reorder ?? false });
+    const ms = is.optional(delayMs, 'delayMs', is.milliseconds()) ?? 0;
+    const reorder = is.optional(options.reorder, 'reorder', is.boolean) ?? false;
+    this.#session.setAckTiming({ delayMs: ms, reorder });
   }
 
   /**
@@ -421,8 +420,8 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
    * replaying after a restart. A restart or stop() in between loses them.
    */
   delaySubscribe(ms: number, count = 1): void {
-    const delay = checkMs(ms, 'ms');
-    if (!Number.isInteger(count) || count < 1) throw new InvalidOptionError('count', `count: expected a positive integer, got ${String(count)}`);
+    const delay = is.optional(ms, 'ms', is.milliseconds()) ?? 0;
+    is.required(count, 'count', is.positiveInteger);
     this.#endpoint.delaySubscribe(delay, count);
   }
 

@@ -5,8 +5,9 @@ import { userInfo } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import { InvalidOptionError } from '../errors.js';
 import type { ContentType } from '../protocol/codec.js';
-import { AGENT_DEFAULTS, DEFAULT_AGENT_PID_ID, isValidPidId } from '../protocol/environment.js';
+import { AGENT_DEFAULTS, DEFAULT_AGENT_PID_ID, PID_ID } from '../protocol/environment.js';
 import type { ExecutorInfo, FrameworkCapabilityType, FrameworkInfo } from '../proto/types.js';
+import * as is from '../validate.js';
 
 /** Claims an executor token stands for; upstream puts them in a JWT (`fid`, `eid`, `cid`). */
 export interface ExecutorClaims {
@@ -216,41 +217,38 @@ function currentUser(): string {
 /** Validates `options`, fills in defaults and returns a deeply frozen config. Throws InvalidOptionError. */
 export function resolveAgentOptions(options: LocalAgentOptions = {}): AgentConfig {
   if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError('options', `options: expected an object, got ${options === null ? 'null' : typeof options}`);
+    throw is.invalidOption('options', 'an object', options);
   }
   const d = defaults();
-  const host = optString(options.host, 'host') ?? d.host;
-  const port = optInteger(options.port, 'port', 0, 65535) ?? d.port;
-  const pidId = optString(options.pidId, 'pidId') ?? d.pidId;
-  if (!isValidPidId(pidId)) {
-    throw new InvalidOptionError('pidId', `pidId: expected a libprocess process id such as "slave(1)", got ${JSON.stringify(pidId)}`);
-  }
-  const agentId = optString(options.agentId, 'agentId') ?? `${randomUUID()}-S0`;
-  const hostname = optString(options.hostname, 'hostname') ?? host;
+  const host = is.optional(options.host, 'host', is.nonEmptyString) ?? d.host;
+  const port = is.optional(options.port, 'port', is.integer(0, 65535)) ?? d.port;
+  const pidId = is.optional(options.pidId, 'pidId', PID_ID) ?? d.pidId;
+  const agentId = is.optional(options.agentId, 'agentId', is.nonEmptyString) ?? `${randomUUID()}-S0`;
+  const hostname = is.optional(options.hostname, 'hostname', is.nonEmptyString) ?? host;
 
   // Cloned so that freezing the config never freezes the caller's objects.
   const fi = structuredClone(optObject(options.frameworkInfo, 'frameworkInfo') ?? {});
-  const frameworkId = optString(fi.id?.value, 'frameworkInfo.id.value') ?? `${randomUUID()}-0000`;
+  const frameworkId = is.optional(fi.id?.value, 'frameworkInfo.id.value', is.nonEmptyString) ?? `${randomUUID()}-0000`;
   const capabilities = [...(fi.capabilities ?? [])];
-  const partitionAware = optBoolean(options.partitionAware, 'partitionAware') ?? false;
+  const partitionAware = is.optional(options.partitionAware, 'partitionAware', is.boolean) ?? false;
   const addCapability = (type: FrameworkCapabilityType): void => {
     if (!capabilities.some((c) => c.type === type)) capabilities.push({ type });
   };
   if (partitionAware) addCapability('PARTITION_AWARE');
-  if (optBoolean(options.taskKillingState, 'taskKillingState') === true) addCapability('TASK_KILLING_STATE');
+  if (is.optional(options.taskKillingState, 'taskKillingState', is.boolean) === true) addCapability('TASK_KILLING_STATE');
   const frameworkInfo = {
     ...fi,
-    user: optString(fi.user, 'frameworkInfo.user') ?? currentUser(),
-    name: optString(fi.name, 'frameworkInfo.name') ?? 'local-framework',
+    user: is.optional(fi.user, 'frameworkInfo.user', is.nonEmptyString) ?? currentUser(),
+    name: is.optional(fi.name, 'frameworkInfo.name', is.nonEmptyString) ?? 'local-framework',
     id: { value: frameworkId },
-    checkpoint: optBoolean(fi.checkpoint, 'frameworkInfo.checkpoint') ?? false,
+    checkpoint: is.optional(fi.checkpoint, 'frameworkInfo.checkpoint', is.boolean) ?? false,
     ...(capabilities.length > 0 ? { capabilities } : {}),
   };
 
   const ei = structuredClone(optObject(options.executorInfo, 'executorInfo') ?? {});
   const executorId =
-    optString(ei.executor_id?.value, 'executorInfo.executor_id.value') ??
-    optString(options.executorId, 'executorId') ??
+    is.optional(ei.executor_id?.value, 'executorInfo.executor_id.value', is.nonEmptyString) ??
+    is.optional(options.executorId, 'executorId', is.nonEmptyString) ??
     'mesos-pool-executor';
   const executorInfo: ExecutorInfo = {
     ...ei,
@@ -259,7 +257,7 @@ export function resolveAgentOptions(options: LocalAgentOptions = {}): AgentConfi
     name: ei.name ?? 'mesos-pool-executor (local agent)',
   };
 
-  let shutdownGracePeriodMs = optNonNegative(options.shutdownGracePeriodMs, 'shutdownGracePeriodMs') ?? d.shutdownGracePeriodMs;
+  let shutdownGracePeriodMs = is.optional(options.shutdownGracePeriodMs, 'shutdownGracePeriodMs', is.milliseconds()) ?? d.shutdownGracePeriodMs;
   if (ei.shutdown_grace_period !== undefined) {
     // ExecutorInfo.shutdown_grace_period wins over the agent flag (src/slave/slave.cpp).
     const ns = Number(ei.shutdown_grace_period.nanoseconds);
@@ -280,14 +278,14 @@ export function resolveAgentOptions(options: LocalAgentOptions = {}): AgentConfi
     );
   }
 
-  const heartbeatIntervalMs = optInteger(options.heartbeatIntervalMs, 'heartbeatIntervalMs', 1, MAX_TIMER_MS) ?? d.heartbeatIntervalMs;
+  const heartbeatIntervalMs = is.optional(options.heartbeatIntervalMs, 'heartbeatIntervalMs', is.integer(1, MAX_TIMER_MS)) ?? d.heartbeatIntervalMs;
   const executorRegistrationTimeoutMs =
-    optNumberIn(options.executorRegistrationTimeoutMs, 'executorRegistrationTimeoutMs', MAX_TIMER_MS) ?? d.executorRegistrationTimeoutMs;
+    is.optional(options.executorRegistrationTimeoutMs, 'executorRegistrationTimeoutMs', is.milliseconds(MAX_TIMER_MS)) ?? d.executorRegistrationTimeoutMs;
   // Upstream's flag check: "Expected `--executor_reregistration_timeout` to be not more than 15secs".
   const executorReregistrationTimeoutMs =
-    optNumberIn(options.executorReregistrationTimeoutMs, 'executorReregistrationTimeoutMs', MAX_REREGISTRATION_TIMEOUT_MS) ??
+    is.optional(options.executorReregistrationTimeoutMs, 'executorReregistrationTimeoutMs', is.milliseconds(MAX_REREGISTRATION_TIMEOUT_MS)) ??
     d.executorReregistrationTimeoutMs;
-  const authToken = optString(options.authToken, 'authToken');
+  const authToken = is.optional(options.authToken, 'authToken', is.nonEmptyString);
   const extraAuthTokens = optObject(options.extraAuthTokens, 'extraAuthTokens') ?? {};
   for (const [token, claims] of Object.entries(extraAuthTokens)) {
     if (token === '' || /\s/.test(token)) {
@@ -300,16 +298,13 @@ export function resolveAgentOptions(options: LocalAgentOptions = {}): AgentConfi
     throw new InvalidOptionError('authToken', 'authToken: expected a token without whitespace');
   }
 
-  const recordCalls = optBoolean(options.recordCalls, 'recordCalls') ?? true;
-  const recordStatuses = optBoolean(options.recordStatuses, 'recordStatuses') ?? recordCalls;
-  const rule = options.unlistedStagingTasks ?? 'always';
-  if (rule !== 'always' && rule !== 'after-restart') {
-    throw new InvalidOptionError('unlistedStagingTasks', `unlistedStagingTasks: expected 'always' or 'after-restart', got ${JSON.stringify(rule)}`);
-  }
+  const recordCalls = is.optional(options.recordCalls, 'recordCalls', is.boolean) ?? true;
+  const recordStatuses = is.optional(options.recordStatuses, 'recordStatuses', is.boolean) ?? recordCalls;
+  const rule = is.optional(options.unlistedStagingTasks, 'unlistedStagingTasks', is.oneOf(['always', 'after-restart'])) ?? 'always';
   const extraEnvironment = optObject(options.extraEnvironment, 'extraEnvironment') ?? {};
   for (const [name, value] of Object.entries(extraEnvironment)) {
     if (typeof value !== 'string') {
-      throw new InvalidOptionError('extraEnvironment', `extraEnvironment.${name}: expected a string, got ${typeof value}`);
+      throw new InvalidOptionError('extraEnvironment', `extraEnvironment.${name}: expected a string, got ${is.describeValue(value)}`);
     }
   }
 
@@ -325,26 +320,26 @@ export function resolveAgentOptions(options: LocalAgentOptions = {}): AgentConfi
     executorInfo,
     executorId,
     frameworkId,
-    containerId: optString(options.containerId, 'containerId') ?? randomUUID(),
+    containerId: is.optional(options.containerId, 'containerId', is.nonEmptyString) ?? randomUUID(),
     contentTypes,
     heartbeatIntervalMs,
     executorRegistrationTimeoutMs,
     executorReregistrationTimeoutMs,
-    ackDelayMs: optNumberIn(options.ackDelayMs, 'ackDelayMs', MAX_TIMER_MS) ?? 0,
-    reorderAcks: optBoolean(options.reorderAcks, 'reorderAcks') ?? false,
+    ackDelayMs: is.optional(options.ackDelayMs, 'ackDelayMs', is.milliseconds(MAX_TIMER_MS)) ?? 0,
+    reorderAcks: is.optional(options.reorderAcks, 'reorderAcks', is.boolean) ?? false,
     authToken,
     extraAuthTokens: { ...extraAuthTokens },
-    recoveryTimeoutMs: optNonNegative(options.recoveryTimeoutMs, 'recoveryTimeoutMs') ?? d.recoveryTimeoutMs,
+    recoveryTimeoutMs: is.optional(options.recoveryTimeoutMs, 'recoveryTimeoutMs', is.milliseconds()) ?? d.recoveryTimeoutMs,
     // Upstream writes --executor_reregistration_timeout into MESOS_SUBSCRIPTION_BACKOFF_MAX.
-    subscriptionBackoffMaxMs: optNonNegative(options.subscriptionBackoffMaxMs, 'subscriptionBackoffMaxMs') ?? executorReregistrationTimeoutMs,
+    subscriptionBackoffMaxMs: is.optional(options.subscriptionBackoffMaxMs, 'subscriptionBackoffMaxMs', is.milliseconds()) ?? executorReregistrationTimeoutMs,
     shutdownGracePeriodMs,
-    sandboxDir: optString(options.sandboxDir, 'sandboxDir'),
+    sandboxDir: is.optional(options.sandboxDir, 'sandboxDir', is.nonEmptyString),
     extraEnvironment: { ...extraEnvironment },
     recordCalls,
     recordStatuses,
     unlistedStagingTasks: rule,
-    maxBodyBytes: optInteger(options.maxBodyBytes, 'maxBodyBytes', 1, Number.MAX_SAFE_INTEGER) ?? d.maxBodyBytes,
-    domainSocket: optBoolean(options.domainSocket, 'domainSocket') ?? false,
+    maxBodyBytes: is.optional(options.maxBodyBytes, 'maxBodyBytes', is.integer(1, Number.MAX_SAFE_INTEGER)) ?? d.maxBodyBytes,
+    domainSocket: is.optional(options.domainSocket, 'domainSocket', is.boolean) ?? false,
     tls: resolveTls(options.tls),
   });
 }
@@ -354,13 +349,13 @@ function resolveTls(options: AgentTlsOptions | undefined): AgentTlsConfig | unde
   const tls = options!;
   const pem = (value: unknown, option: string): string => {
     const text = Buffer.isBuffer(value) ? value.toString('utf8') : value;
-    if (typeof text !== 'string' || text === '') throw new InvalidOptionError(option, `${option}: expected a PEM string or Buffer, got ${describe(value)}`);
+    if (typeof text !== 'string' || text === '') throw is.invalidOption(option, 'a PEM string or Buffer', value);
     return text;
   };
   const key = pem(tls.key, 'tls.key');
   const cert = pem(tls.cert, 'tls.cert');
   const ca = tls.ca === undefined ? undefined : (Array.isArray(tls.ca) ? tls.ca : [tls.ca]).map((c: unknown) => pem(c, 'tls.ca'));
-  const requestClientCert = optBoolean(tls.requestClientCert, 'tls.requestClientCert') ?? false;
+  const requestClientCert = is.optional(tls.requestClientCert, 'tls.requestClientCert', is.boolean) ?? false;
   if (requestClientCert && ca === undefined) {
     throw new InvalidOptionError('tls.ca', 'tls.ca: required with tls.requestClientCert (the CAs a client certificate must chain to)');
   }
@@ -373,57 +368,9 @@ function resolveTls(options: AgentTlsOptions | undefined): AgentTlsConfig | unde
   return { key, cert, ca, requestClientCert };
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return typeof value;
-}
-
-function optString(value: unknown, option: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') {
-    throw new InvalidOptionError(option, `${option}: expected a non-empty string, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function optBoolean(value: unknown, option: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new InvalidOptionError(option, `${option}: expected a boolean, got ${describe(value)}`);
-  return value;
-}
-
-function optInteger(value: unknown, option: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(option, `${option}: expected an integer from ${min} to ${max}, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function optNonNegative(value: unknown, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidOptionError(option, `${option}: expected a finite number of milliseconds >= 0, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function optNumberIn(value: unknown, option: string, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
-    throw new InvalidOptionError(option, `${option}: expected a number of milliseconds from 0 to ${max}, got ${describe(value)}`);
-  }
-  return value;
-}
-
+/** An object option, keeping its declared type. */
 function optObject<T>(value: T | undefined, option: string): T | undefined {
-  if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidOptionError(option, `${option}: expected an object, got ${describe(value)}`);
-  }
-  return value;
+  return is.optional(value, option, is.plainObject) === undefined ? undefined : value;
 }
 
 function deepFreeze<T>(value: T): T {

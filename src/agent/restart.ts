@@ -1,7 +1,7 @@
 // An agent restart as the executor sees one (the agent process dies and comes back): the steps
 // of `Slave::recover` in order, each a phase with its own answers (see AgentPhase). The facade
 // supplies the actions; this file holds the order and the waits.
-import { InvalidOptionError } from '../errors.js';
+import * as is from '../validate.js';
 import type { AgentPhase } from './events.js';
 
 export interface RestartOptions {
@@ -41,9 +41,9 @@ export interface RestartActions {
 }
 
 export async function runRestart(actions: RestartActions, options: RestartOptions): Promise<void> {
-  const downMs = checkMs(options.downMs, 'downMs');
-  const recoverMs = checkMs(options.recoverMs, 'recoverMs');
-  const windowMs = options.reregisterMs === undefined ? actions.reregistrationTimeoutMs : checkMs(options.reregisterMs, 'reregisterMs');
+  const downMs = is.optional(options.downMs, 'downMs', is.milliseconds()) ?? 0;
+  const recoverMs = is.optional(options.recoverMs, 'recoverMs', is.milliseconds()) ?? 0;
+  const windowMs = is.optional(options.reregisterMs, 'reregisterMs', is.milliseconds()) ?? actions.reregistrationTimeoutMs;
   actions.setPhase('down');
   await actions.crash();
   await actions.sleep(downMs);
@@ -71,11 +71,3 @@ export async function runRestart(actions: RestartActions, options: RestartOption
   actions.reregistered();
 }
 
-/** A duration in milliseconds, 0 when not given. */
-export function checkMs(value: number | undefined, option: string): number {
-  if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidOptionError(option, `${option}: expected a finite number of milliseconds >= 0, got ${String(value)}`);
-  }
-  return value;
-}

@@ -1,7 +1,7 @@
 // Options of the checks a pool executor runs beside its tasks: validated once, then frozen.
 import { isAbsolute, resolve } from 'node:path';
 import { backgroundClock, type Clock } from '../clock.js';
-import { InvalidOptionError } from '../errors.js';
+import * as is from '../validate.js';
 import type { TaskChecksRuntime } from './task-checks.js';
 
 export interface ChecksOptions {
@@ -19,13 +19,10 @@ export interface ChecksOptions {
 
 /** `fallbackClock`: the pool's clock, used when the checks have none of their own. */
 export function resolveChecksOptions(options: ChecksOptions = {}, fallbackClock?: Clock): TaskChecksRuntime {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('checks', 'options.checks must be an object');
-  const dir = options.sandboxDirectory;
-  if (dir !== undefined && (typeof dir !== 'string' || dir === '')) {
-    throw new InvalidOptionError('checks', 'options.checks.sandboxDirectory must be a non-empty path');
-  }
+  is.required(options, 'checks', is.plainObject);
+  const dir = is.optional(options.sandboxDirectory, 'checks.sandboxDirectory', is.nonEmptyString);
   const environment = options.environment ?? process.env;
-  if (typeof environment !== 'object' || environment === null) throw new InvalidOptionError('checks', 'options.checks.environment must be an object');
+  is.required(environment, 'checks.environment', is.plainObject);
   return Object.freeze({
     sandboxDirectory: dir === undefined ? process.cwd() : isAbsolute(dir) ? dir : resolve(dir),
     environment,

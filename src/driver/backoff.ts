@@ -3,11 +3,10 @@
 // disconnect start ONE recovery deadline, try at once, then keep trying after uniformly random
 // delays in [0, backoffMax] until connected; if the deadline passes first, give up.
 // It knows nothing of HTTP or the driver: time, randomness and the two outcomes are injected.
-import { InvalidOptionError } from '../errors.js';
 import { systemClock, withLongTimers, type Clock } from '../clock.js';
+import * as is from '../validate.js';
 
 export type { Clock };
-
 
 /** One reconnection attempt, as handed to {@link ReconnectBackoffOptions.attempt}. */
 export interface ReconnectAttempt {
@@ -74,13 +73,11 @@ export class ReconnectBackoff {
   #current: AbortController | null = null;
 
   constructor(options: ReconnectBackoffOptions) {
-    this.#backoffMaxMs = checkMs(options.backoffMaxMs, 'backoffMaxMs');
-    this.#recoveryTimeoutMs = checkMs(options.recoveryTimeoutMs, 'recoveryTimeoutMs');
-    this.#minDelayMs = checkMs(options.minDelayMs ?? 0, 'minDelayMs');
-    if (typeof options.attempt !== 'function') throw new InvalidOptionError('attempt', 'attempt: expected a function');
-    if (typeof options.onRecoveryTimeout !== 'function') {
-      throw new InvalidOptionError('onRecoveryTimeout', 'onRecoveryTimeout: expected a function');
-    }
+    this.#backoffMaxMs = is.required(options.backoffMaxMs, 'backoffMaxMs', is.milliseconds());
+    this.#recoveryTimeoutMs = is.required(options.recoveryTimeoutMs, 'recoveryTimeoutMs', is.milliseconds());
+    this.#minDelayMs = is.optional(options.minDelayMs, 'minDelayMs', is.milliseconds()) ?? 0;
+    is.required(options.attempt, 'attempt', is.func);
+    is.required(options.onRecoveryTimeout, 'onRecoveryTimeout', is.func);
     this.#attempt = options.attempt;
     this.#onRecoveryTimeout = options.onRecoveryTimeout;
     // Waits of any length (a recovery timeout of days is one timer, see withLongTimers).
@@ -184,11 +181,4 @@ export class ReconnectBackoff {
     this.#current?.abort();
     this.#current = null;
   }
-}
-
-function checkMs(value: number, option: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidOptionError(option, `${option}: expected a finite number of milliseconds >= 0, got ${String(value)}`);
-  }
-  return value;
 }

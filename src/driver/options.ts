@@ -1,7 +1,7 @@
 // The driver's options: what a caller may set, validated once and frozen (STYLE.md §1, §2).
-import { InvalidOptionError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
+import * as is from '../validate.js';
 import type { ContentType } from '../protocol/codec.js';
 import type { ExecutorEnvironment } from './environment.js';
 import type { AgentTransport } from './transport.js';
@@ -80,20 +80,10 @@ type NumericOption = {
 
 /** Validates the numeric and encoding options and returns them defaulted and frozen. */
 export function resolveDriverOptions(options: MesosExecutorDriverOptions): ResolvedDriverOptions {
-  const number = (name: NumericOption, fallback: number, allowZero = false): number => {
-    const value = options[name];
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-      throw new InvalidOptionError(name, `option ${name} must be a ${allowZero ? 'non-negative' : 'positive'} finite number, got ${String(value)}`);
-    }
-    return value;
-  };
-  const contentType = options.contentType ?? 'application/x-protobuf';
-  if (contentType !== 'application/x-protobuf' && contentType !== 'application/json') {
-    throw new InvalidOptionError('contentType', `option contentType must be application/x-protobuf or application/json, got ${String(contentType)}`);
-  }
+  const number = (name: NumericOption, fallback: number, allowZero = false): number =>
+    is.optional(options[name], name, allowZero ? is.number(0) : is.positiveNumber) ?? fallback;
   return Object.freeze({
-    contentType,
+    contentType: is.optional(options.contentType, 'contentType', is.oneOf(['application/x-protobuf', 'application/json'])) ?? 'application/x-protobuf',
     heartbeatIntervalMs: number('heartbeatIntervalMs', 30 * MINUTE),
     livenessMultiplier: number('livenessMultiplier', 2),
     heartbeatCallIntervalMs: number('heartbeatCallIntervalMs', 30 * MINUTE, true),

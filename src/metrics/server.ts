@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { InvalidOptionError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
+import * as is from '../validate.js';
 
 export interface MetricsServerOptions {
   /** The registry to serve (prom-client, any content type). */
@@ -51,19 +52,14 @@ interface Resolved {
   readonly headersTimeoutMs: number;
 }
 
+const PATH: is.Check<string> = { expected: 'a path starting with "/"', test: (value): value is string => typeof value === 'string' && value.startsWith('/') };
+
 function validate(options: MetricsServerOptions): Resolved {
   const { port, host = '127.0.0.1', path = '/metrics', cacheMs = 1000, maxConnections = 16, headersTimeoutMs = 5000 } = options;
-  const check = (name: string, value: number, min: number): number => {
-    if (!Number.isInteger(value) || value < min || value > 2 ** 31 - 1) {
-      throw new InvalidOptionError(name, `${name}: expected an integer from ${min} to 2147483647, got ${String(value)}`);
-    }
-    return value;
-  };
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidOptionError('port', `metrics port must be an integer from 0 to 65535, got ${String(port)}`);
-  }
-  if (typeof host !== 'string' || host.length === 0) throw new InvalidOptionError('host', `metrics host must be a non-empty string, got ${String(host)}`);
-  if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidOptionError('path', `metrics path must start with "/", got ${String(path)}`);
+  const check = (name: string, value: number, min: number): number => is.required(value, name, is.integer(min, 2 ** 31 - 1));
+  is.required(port, 'port', is.integer(0, 65535));
+  is.required(host, 'host', is.nonEmptyString);
+  is.required(path, 'path', PATH);
   return {
     port,
     host,

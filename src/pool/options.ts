@@ -4,6 +4,7 @@ import { resolveChecksOptions, type ChecksOptions, type TaskChecksRuntime } from
 import type { Clock } from '../clock.js';
 import { InvalidOptionError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
+import * as is from '../validate.js';
 import { mergeJobModules, resolveJobModule } from './job-modules.js';
 import { DEFAULT_KILL_GRACE_MS } from './kill-policy.js';
 import { isAbsolute, resolve } from 'node:path';
@@ -147,7 +148,7 @@ export interface ResolvedPoolOptions {
 /** Fixed `threads`, or from the host's cores up to `maxThreads` (which caps both). */
 function concurrency(options: PoolExecutorOptions, cores: number): Pick<ResolvedPoolOptions, 'threads' | 'concurrency' | 'maxThreads'> {
   if (options.threads !== undefined) {
-    if (options.maxThreads !== undefined) throw new InvalidOptionError('maxThreads', 'options.maxThreads applies when the concurrency follows the resources; with a fixed options.threads leave it out');
+    if (options.maxThreads !== undefined) throw new InvalidOptionError('maxThreads', 'maxThreads: applies when the concurrency follows the resources; with a fixed threads leave it out');
     const threads = integer('threads', options.threads, 1, 1024, cores);
     return { threads, concurrency: 'fixed', maxThreads: threads };
   }
@@ -183,25 +184,17 @@ function defaults(): Omit<ResolvedPoolOptions, 'jobModules' | 'logger' | 'onFram
   };
 }
 
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
-  return typeof value;
+function integer(name: keyof PoolExecutorOptions, value: unknown, min: number, max: number, fallback: number): number {
+  return is.optional(value, name, is.integer(min, max)) ?? fallback;
 }
 
-function integer(name: string, value: unknown, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(name, `options.${name} must be an integer from ${min} to ${max}, got ${show(value)}`);
-  }
-  return value;
-}
-
-function boolean(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new InvalidOptionError(name, `options.${name} must be a boolean, got ${show(value)}`);
-  return value;
-}
+const clockCheck: is.Check<Clock> = {
+  expected: 'an object with now, setTimeout and clearTimeout functions',
+  test: (value): value is Clock => {
+    const clock = value as Partial<Clock> | null;
+    return typeof clock === 'object' && clock !== null && typeof clock.now === 'function' && typeof clock.setTimeout === 'function' && typeof clock.clearTimeout === 'function';
+  },
+};
 
 function directory(name: string, value: unknown): string {
   if (value === undefined) return process.cwd();
@@ -211,25 +204,17 @@ function directory(name: string, value: unknown): string {
 
 export function resolvePoolOptions(options: PoolExecutorOptions = {}): ResolvedPoolOptions {
   const base = defaults();
-  const jobs = options.jobs ?? [];
-  if (!Array.isArray(jobs)) throw new InvalidOptionError('jobs', `options.jobs must be an array, got ${show(jobs)}`);
+  const jobs = is.optional(options.jobs, 'jobs', is.array) ?? [];
   const cwd = process.cwd();
-  const jobModules = mergeJobModules(jobs.map((entry: unknown, index) => resolveJobModule(entry as string | URL, cwd, `options.jobs[${index}]`)));
-  const builtinJobs = boolean('builtinJobs', options.builtinJobs, base.builtinJobs);
+  const jobModules = mergeJobModules(jobs.map((entry: unknown, index) => resolveJobModule(entry as string | URL, cwd, `jobs[${index}]`)));
+  const builtinJobs = is.optional(options.builtinJobs, 'builtinJobs', is.boolean) ?? base.builtinJobs;
   if (!builtinJobs && jobModules.length === 0) {
-    throw new InvalidOptionError('jobs', 'options.jobs is empty and options.builtinJobs is false: no job could ever run');
+    throw new InvalidOptionError('jobs', 'jobs: empty while builtinJobs is false: no job could ever run');
   }
   const shutdownGracePeriodMs = integer('shutdownGracePeriodMs', options.shutdownGracePeriodMs, 0, 24 * 3_600_000, base.shutdownGracePeriodMs);
-  if (options.onFrameworkMessage !== undefined && typeof options.onFrameworkMessage !== 'function') {
-    throw new InvalidOptionError('onFrameworkMessage', `options.onFrameworkMessage must be a function, got ${show(options.onFrameworkMessage)}`);
-  }
-  if (options.workerFile !== undefined && !(options.workerFile instanceof URL)) {
-    throw new InvalidOptionError('workerFile', `options.workerFile must be a URL, got ${show(options.workerFile)}`);
-  }
-  const clock = options.clock;
-  if (clock !== undefined && (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function')) {
-    throw new InvalidOptionError('clock', `options.clock must have now, setTimeout and clearTimeout functions, got ${show(clock)}`);
-  }
+  const onFrameworkMessage = is.optional(options.onFrameworkMessage, 'onFrameworkMessage', is.func) as PoolExecutorOptions['onFrameworkMessage'];
+  const workerFile = is.optional(options.workerFile, 'workerFile', is.url) ?? base.workerFile;
+  const clock = is.optional(options.clock, 'clock', clockCheck);
   return Object.freeze({
     jobModules: Object.freeze(jobModules),
     builtinJobs,
@@ -248,14 +233,14 @@ export function resolvePoolOptions(options: PoolExecutorOptions = {}): ResolvedP
     shutdownGracePeriodMs,
     shutdownMarginMs: integer('shutdownMarginMs', options.shutdownMarginMs, 0, 24 * 3_600_000, base.shutdownMarginMs),
     workerMemoryMb: options.workerMemoryMb === undefined ? undefined : integer('workerMemoryMb', options.workerMemoryMb, MIN_WORKER_MEMORY_MB, 1024 * 1024, 0),
-    taskMemoryLimits: boolean('taskMemoryLimits', options.taskMemoryLimits, base.taskMemoryLimits),
+    taskMemoryLimits: is.optional(options.taskMemoryLimits, 'taskMemoryLimits', is.boolean) ?? base.taskMemoryLimits,
     idleTimeoutMs: integer('idleTimeoutMs', options.idleTimeoutMs, 0, 24 * 3_600_000, base.idleTimeoutMs),
     maxIdleMemoryPools: integer('maxIdleMemoryPools', options.maxIdleMemoryPools, 0, 1024, base.maxIdleMemoryPools),
     terminateWaitMs: integer('terminateWaitMs', options.terminateWaitMs, 0, 60_000, base.terminateWaitMs),
-    onFrameworkMessage: options.onFrameworkMessage,
+    onFrameworkMessage,
     checks: resolveChecksOptions(options.checks, clock),
     logger: options.logger ?? silentLogger,
-    workerFile: options.workerFile ?? base.workerFile,
+    workerFile,
     clock,
   });
 }

@@ -2,6 +2,7 @@
 // (PROTOCOL.md §1.1.1; upstream `3rdparty/stout/include/stout/duration.hpp`, `Duration::parse`
 // and `operator<<`). Pure: no I/O. Values are milliseconds as JS numbers (possibly fractional).
 import { InvalidOptionError } from '../errors.js';
+import * as is from '../validate.js';
 
 const NS_PER_UNIT = {
   ns: 1,
@@ -110,9 +111,7 @@ const BUCKETS: ReadonlyArray<readonly [DurationUnit, DurationUnit]> = [
  * non-finite or out-of-range value: {@link tryParseDuration} could not read it back.
  */
 export function formatDuration(ms: number, option = 'duration'): string {
-  if (!Number.isFinite(ms) || ms < 0) {
-    throw new InvalidOptionError(option, `${option}: expected a finite number of milliseconds >= 0, got ${String(ms)}`);
-  }
+  is.required(ms, option, is.milliseconds());
   // Exact for whole milliseconds of any size, and sub-millisecond parts to the nanosecond.
   const whole = Math.trunc(ms);
   const nanos = BigInt(whole) * 1_000_000n + BigInt(Math.trunc((ms - whole) * 1e6));

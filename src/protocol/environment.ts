@@ -4,6 +4,7 @@
 // (`executorEnvironment()` in `src/slave/slave.cpp`, plus MESOS_SANDBOX from the containerizer).
 // The executor side's reader lives in src/driver/environment.ts.
 import { InvalidOptionError } from '../errors.js';
+import * as is from '../validate.js';
 import { formatDuration } from './duration.js';
 
 /** Names of the variables an agent sets for an executor, and of the libprocess SSL variables it may pass on. */
@@ -83,6 +84,12 @@ export function isValidPidId(id: string): boolean {
   return PID_ID_RE.test(id);
 }
 
+/** The option check of a pid id (`pidId` of the agent and of the environment builder). */
+export const PID_ID: is.Check<string> = {
+  expected: 'a libprocess process id such as "slave(1)"',
+  test: (value): value is string => typeof value === 'string' && isValidPidId(value),
+};
+
 /** Parses a libprocess PID `<id>@<host>:<port>`; returns a reason string when malformed. */
 export function parseAgentPid(text: string): AgentPid | string {
   const at = text.indexOf('@');
@@ -136,22 +143,18 @@ export interface ExecutorEnvironmentSpec {
  * `InvalidOptionError` naming the field at fault.
  */
 export function buildExecutorEnvironment(spec: ExecutorEnvironmentSpec): Record<string, string> {
-  for (const key of ['frameworkId', 'executorId', 'agentId', 'directory'] as const) {
-    requireNonEmpty(spec[key], key);
-  }
+  for (const key of ['frameworkId', 'executorId', 'agentId', 'directory'] as const) is.required(spec[key], key, is.nonEmptyString);
   const address = parseHostPort(spec.agentAddress);
   if (typeof address === 'string') {
     throw new InvalidOptionError('agentAddress', `agentAddress: ${address}; got ${JSON.stringify(spec.agentAddress)}`);
   }
   const pidId = spec.pidId ?? DEFAULT_AGENT_PID_ID;
-  if (!isValidPidId(pidId)) {
-    throw new InvalidOptionError('pidId', `pidId: expected a libprocess process id such as "slave(1)", got ${JSON.stringify(pidId)}`);
-  }
+  is.required(pidId, 'pidId', PID_ID);
   const env: Record<string, string> = {};
   if (spec.libprocessIp !== undefined) env[ENV.LIBPROCESS_IP] = spec.libprocessIp;
   for (const [name, value] of Object.entries(spec.extraVariables ?? {})) {
     if (typeof value !== 'string') {
-      throw new InvalidOptionError('extraVariables', `extraVariables.${name}: expected a string, got ${typeof value}`);
+      throw new InvalidOptionError('extraVariables', `extraVariables.${name}: expected a string, got ${is.describeValue(value)}`);
     }
     env[name] = value;
   }
@@ -167,7 +170,7 @@ export function buildExecutorEnvironment(spec: ExecutorEnvironmentSpec): Record<
   env[ENV.CHECKPOINT] = spec.checkpoint ? '1' : '0';
   env[ENV.HTTP_COMMAND_EXECUTOR] = spec.httpCommandExecutor === true ? '1' : '0';
   if (spec.domainSocket !== undefined) {
-    requireNonEmpty(spec.domainSocket, 'domainSocket');
+    is.required(spec.domainSocket, 'domainSocket', is.nonEmptyString);
     env[ENV.DOMAIN_SOCKET] = spec.domainSocket;
   }
   env[ENV.SHUTDOWN_GRACE_PERIOD] = formatDuration(
@@ -190,10 +193,4 @@ export function buildExecutorEnvironment(spec: ExecutorEnvironmentSpec): Record<
   }
   env[ENV.SANDBOX] = spec.sandbox ?? spec.directory;
   return env;
-}
-
-function requireNonEmpty(value: unknown, option: string): void {
-  if (typeof value !== 'string' || value === '') {
-    throw new InvalidOptionError(option, `${option}: expected a non-empty string, got ${value === '' ? 'an empty string' : typeof value}`);
-  }
 }

@@ -12,6 +12,7 @@ function rejects(options: unknown, option: string, pattern: RegExp): void {
       if (!(error instanceof InvalidOptionError)) assert.fail(`expected InvalidOptionError, got ${String(error)}`);
       assert.equal(error.code, 'MPE_INVALID_OPTION');
       assert.equal(error.option, option);
+      assert.ok(error.message.startsWith(option), `the message names the option first: ${error.message}`);
       assert.match(error.message, pattern);
       return true;
     },

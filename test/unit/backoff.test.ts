@@ -231,11 +231,15 @@ describe('ReconnectBackoff', () => {
       ['recoveryTimeoutMs', Number.POSITIVE_INFINITY],
       ['attempt', 'nope'],
       ['onRecoveryTimeout', undefined],
+      ['minDelayMs', -5],
     ] as const) {
       assert.throws(
         () => new ReconnectBackoff({ ...ok, [option]: value } as unknown as ReconnectBackoffOptions),
         (e: unknown) =>
-          e instanceof MesosExecutorError && e.code === 'MPE_INVALID_OPTION' && (e as unknown as { option: string }).option === option,
+          e instanceof MesosExecutorError &&
+          e.code === 'MPE_INVALID_OPTION' &&
+          (e as unknown as { option: string }).option === option &&
+          e.message === `${option}: expected ${typeof value === 'number' ? 'a finite number of milliseconds >= 0' : 'a function'}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
         option,
       );
     }

@@ -26,7 +26,7 @@ describe('PoolExecutor options', () => {
     assert.deepEqual([fixed.concurrency, fixed.threads, fixed.maxThreads], ['fixed', 3, 3]);
     const capped = resolvePoolOptions({ maxThreads: 1 });
     assert.deepEqual([capped.concurrency, capped.threads, capped.maxThreads], ['resources', 1, 1], 'the cap caps the warm threads too');
-    assert.throws(() => resolvePoolOptions({ threads: 2, maxThreads: 4 }), (e: unknown) => e instanceof InvalidOptionError);
+    invalid({ threads: 2, maxThreads: 4 }, 'maxThreads', 'maxThreads: applies when the concurrency follows the resources; with a fixed threads leave it out');
     assert.throws(() => resolvePoolOptions({ maxThreads: 0 }), /maxThreads/);
   });
 
@@ -61,15 +61,15 @@ describe('PoolExecutor options', () => {
   it('jobs: paths become absolute file: URLs; other schemes are refused', () => {
     const o = resolvePoolOptions({ jobs: ['./jobs/a.js', new URL('file:///opt/b.js'), 'file:///opt/c.js', './jobs/a.js'] });
     assert.deepEqual(o.jobModules, [pathToFileURL(resolve('jobs/a.js')).href, 'file:///opt/b.js', 'file:///opt/c.js']);
-    invalid({ jobs: 'a.js' }, 'jobs', 'options.jobs must be an array, got "a.js"');
-    invalid({ jobs: [''] }, 'jobs', 'options.jobs[0]: must be a non-empty file path, package or file: URL');
-    invalid({ jobs: [new URL('https://example.com/x.js')] }, 'jobs', 'options.jobs[0]: must be a file path, package or file: URL, got a https: URL');
-    invalid({ jobs: ['data:text/javascript,export const x=1'] }, 'jobs', /^options.jobs\[0\]: must be a file path, package or file: URL/);
+    invalid({ jobs: 'a.js' }, 'jobs', 'jobs: expected an array, got "a.js"');
+    invalid({ jobs: [''] }, 'jobs', 'jobs[0]: must be a non-empty file path, package or file: URL');
+    invalid({ jobs: [new URL('https://example.com/x.js')] }, 'jobs', 'jobs[0]: must be a file path, package or file: URL, got a https: URL');
+    invalid({ jobs: ['data:text/javascript,export const x=1'] }, 'jobs', /^jobs\[0\]: must be a file path, package or file: URL/);
   });
 
   it('builtinJobs: false needs job modules', () => {
-    invalid({ builtinJobs: false }, 'jobs', 'options.jobs is empty and options.builtinJobs is false: no job could ever run');
-    invalid({ builtinJobs: 'no' }, 'builtinJobs', 'options.builtinJobs must be a boolean, got "no"');
+    invalid({ builtinJobs: false }, 'jobs', 'jobs: empty while builtinJobs is false: no job could ever run');
+    invalid({ builtinJobs: 'no' }, 'builtinJobs', 'builtinJobs: expected a boolean, got "no"');
   });
 
   for (const [name, bad, range] of [
@@ -93,7 +93,7 @@ describe('PoolExecutor options', () => {
   ] as const) {
     it(`${name} must be an integer ${range}`, () => {
       const shown = typeof bad === 'string' ? JSON.stringify(bad) : String(bad);
-      invalid({ [name]: bad }, name, `options.${name} must be an integer ${range}, got ${shown}`);
+      invalid({ [name]: bad }, name, `${name}: expected an integer ${range}, got ${shown}`);
     });
   }
 
@@ -105,16 +105,16 @@ describe('PoolExecutor options', () => {
   });
 
   it('taskMemoryLimits must be a boolean', () => {
-    invalid({ taskMemoryLimits: 1 }, 'taskMemoryLimits', 'options.taskMemoryLimits must be a boolean, got 1');
+    invalid({ taskMemoryLimits: 1 }, 'taskMemoryLimits', 'taskMemoryLimits: expected a boolean, got 1');
   });
 
   it('onFrameworkMessage must be a function, workerFile a URL', () => {
-    invalid({ onFrameworkMessage: 'log' }, 'onFrameworkMessage', 'options.onFrameworkMessage must be a function, got "log"');
-    invalid({ workerFile: '/x/worker.js' }, 'workerFile', 'options.workerFile must be a URL, got "/x/worker.js"');
+    invalid({ onFrameworkMessage: 'log' }, 'onFrameworkMessage', 'onFrameworkMessage: expected a function, got "log"');
+    invalid({ workerFile: '/x/worker.js' }, 'workerFile', 'workerFile: expected a URL, got "/x/worker.js"');
   });
 
   it('clock must have now, setTimeout and clearTimeout', () => {
-    invalid({ clock: { now: () => 0 } }, 'clock', 'options.clock must have now, setTimeout and clearTimeout functions, got object');
-    invalid({ clock: 5 }, 'clock', 'options.clock must have now, setTimeout and clearTimeout functions, got 5');
+    invalid({ clock: { now: () => 0 } }, 'clock', 'clock: expected an object with now, setTimeout and clearTimeout functions, got an object');
+    invalid({ clock: 5 }, 'clock', 'clock: expected an object with now, setTimeout and clearTimeout functions, got 5');
   });
 });
