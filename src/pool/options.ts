@@ -196,10 +196,12 @@ const clockCheck: is.Check<Clock> = {
   },
 };
 
+const PATH: is.Check<string> = { expected: 'a non-empty path', test: is.nonEmptyString.test };
+
 function directory(name: string, value: unknown): string {
-  if (value === undefined) return process.cwd();
-  if (typeof value !== 'string' || value.length === 0) throw new InvalidOptionError(name, `options.${name} must be a non-empty path, got ${show(value)}`);
-  return isAbsolute(value) ? value : resolve(value);
+  const path = is.optional(value, name, PATH);
+  if (path === undefined) return process.cwd();
+  return isAbsolute(path) ? path : resolve(path);
 }
 
 export function resolvePoolOptions(options: PoolExecutorOptions = {}): ResolvedPoolOptions {

@@ -100,8 +100,8 @@ describe('PoolExecutor options', () => {
   it('sandboxDirectory: made absolute; must be a non-empty path', () => {
     assert.equal(resolvePoolOptions({ sandboxDirectory: 'sb' }).sandboxDirectory, resolve('sb'));
     assert.equal(resolvePoolOptions({ sandboxDirectory: '/mnt/sandbox' }).sandboxDirectory, '/mnt/sandbox');
-    invalid({ sandboxDirectory: '' }, 'sandboxDirectory', 'options.sandboxDirectory must be a non-empty path, got ""');
-    invalid({ sandboxDirectory: 3 as unknown as string }, 'sandboxDirectory', 'options.sandboxDirectory must be a non-empty path, got 3');
+    invalid({ sandboxDirectory: '' }, 'sandboxDirectory', 'sandboxDirectory: expected a non-empty path, got ""');
+    invalid({ sandboxDirectory: 3 as unknown as string }, 'sandboxDirectory', 'sandboxDirectory: expected a non-empty path, got 3');
   });
 
   it('taskMemoryLimits must be a boolean', () => {
