@@ -4,6 +4,7 @@
 // `TaskStatusUpdateStream::update`). Pure bookkeeping: no I/O, no timers.
 import { isTerminalState } from '../proto/types.js';
 import type { TaskInfo, TaskState, TaskStatus } from '../proto/types.js';
+import { uuidKey } from '../protocol/uuid.js';
 
 /**
  * Where a task is, from the agent's side: `queued` (given to the agent, not yet sent to the
@@ -212,9 +213,4 @@ export class AgentTaskTable {
     if (!fromExecutor) this.counters.agentGenerated++;
     return { outcome: 'accepted', ack: fromExecutor, status: recorded, terminal };
   }
-}
-
-/** A Map key for a uuid's bytes. */
-export function uuidKey(uuid: Uint8Array): string {
-  return Buffer.from(uuid.buffer, uuid.byteOffset, uuid.byteLength).toString('hex');
 }

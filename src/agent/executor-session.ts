@@ -7,6 +7,7 @@ import type { ServerResponse } from 'node:http';
 import type { EventEmitter } from 'eventemitter3';
 import { InvalidOptionError } from '../errors.js';
 import type { Codec } from '../protocol/codec.js';
+import { randomUuidBytes } from '../protocol/uuid.js';
 import type { Call, Event, KillPolicy, TaskGroupInfo, TaskID, TaskInfo, TaskState, TaskStatus, TaskStatusReason } from '../proto/types.js';
 import { AckQueue, type AckTiming, type PendingAck } from './ack-queue.js';
 import { AgentTaskTable, type UpdateCounters } from './agent-task-table.js';
@@ -462,8 +463,4 @@ export class ExecutorSession {
       seen.add(id);
     }
   }
-}
-
-function randomUuidBytes(): Buffer {
-  return Buffer.from(randomUUID().replaceAll('-', ''), 'hex');
 }

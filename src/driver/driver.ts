@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import { HttpStatusError, MesosExecutorError } from '../errors.js';
 import { Status, type Executor, type ExecutorDriver, type StatusUpdateInput } from '../executor.js';
 import { silentLogger, type Logger } from '../log.js';
 import { codecFor, type Codec } from '../protocol/codec.js';
+import { randomUuidBytes } from '../protocol/uuid.js';
 import {
   TASK_STATES,
   type AgentInfo,
@@ -364,7 +364,7 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
       source: 'SOURCE_EXECUTOR',
       executor_id: { value: this.environment.executorId },
       timestamp: input.timestamp ?? Date.now() / 1000,
-      uuid: Buffer.from(randomUUID().replace(/-/g, ''), 'hex'),
+      uuid: randomUuidBytes(),
     };
   }
 
