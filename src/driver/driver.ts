@@ -1,6 +1,7 @@
-import { EventEmitter } from 'eventemitter3';
+import type { EventEmitter } from 'eventemitter3';
 import { HttpStatusError, MesosExecutorError } from '../errors.js';
 import { Status, type Executor, type ExecutorDriver, type StatusUpdateInput } from '../executor.js';
+import { GuardedEmitter } from '../guarded-emitter.js';
 import { silentLogger, type Logger } from '../log.js';
 import { codecFor, type Codec } from '../protocol/codec.js';
 import { randomUuidBytes } from '../protocol/uuid.js';
@@ -46,7 +47,7 @@ export const MAX_FRAMEWORK_MESSAGE_BYTES_IN_FLIGHT = 2 * 1024 * 1024;
  * acknowledges it; unacknowledged updates and tasks ride on every (re)SUBSCRIBE, so an agent
  * restart loses nothing, and the agent deduplicates by uuid, so nothing is applied twice.
  */
-export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements ExecutorDriver {
+export class MesosExecutorDriver extends GuardedEmitter<DriverEvents> implements ExecutorDriver {
   readonly environment: ExecutorEnvironment;
   readonly #executor: Executor;
   readonly #options: ResolvedDriverOptions;
@@ -170,17 +171,9 @@ export class MesosExecutorDriver extends EventEmitter<DriverEvents> implements E
     });
   }
 
-  /**
-   * Listeners run on the driver's own paths (the stream's data handler, call answers): one that
-   * throws must not break them, so its error is logged and the driver goes on.
-   */
-  override emit<T extends EventEmitter.EventNames<DriverEvents>>(event: T, ...args: EventEmitter.EventArgs<DriverEvents, T>): boolean {
-    try {
-      return super.emit(event, ...args);
-    } catch (error) {
-      this.#logger.error({ err: error, event }, 'a driver event listener threw');
-      return true;
-    }
+  /** Listeners run on the driver's own paths (the stream's data handler, call answers): see GuardedEmitter. */
+  protected override listenerFailed(event: EventEmitter.EventNames<DriverEvents>, error: unknown): void {
+    this.#logger.error({ err: error, event }, 'a driver event listener threw');
   }
 
   /** The driver's status. */
