@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   MPE_CONNECTION: 'The connection to the agent failed or was closed.',
   MPE_OUTBOX_FULL: 'Too many status updates are waiting for acknowledgement.',
   MPE_EXECUTOR_PROCESS: 'The executor process launched by the local agent failed.',
+  MPE_AGENT_STATE: 'A LocalAgent method was called in a state that does not allow it (before start(), start() twice, restart() during a restart).',
   MPE_INVALID_PAYLOAD: 'A task\'s data is not a UTF-8 JSON object {"job": name, "input": ...} (sent as TASK_ERROR).',
   MPE_PAYLOAD_TOO_LARGE: 'A task\'s data is over the configured payload limit (sent as TASK_ERROR).',
   MPE_UNKNOWN_JOB: 'A task names a job that no registered job module exports (sent as TASK_ERROR).',
@@ -70,6 +71,21 @@ export class InvalidOptionError extends MesosExecutorError {
   constructor(option: string, message: string) {
     super('MPE_INVALID_OPTION', message);
     this.option = option;
+  }
+}
+
+/**
+ * A LocalAgent was used out of order (MPE_AGENT_STATE): a method that needs a started agent
+ * before start(), start() on a started agent, restart() while one is in progress. Nothing
+ * about its arguments is wrong, which is why it is not an InvalidOptionError.
+ */
+export class AgentStateError extends MesosExecutorError {
+  /** The LocalAgent member called, e.g. `start()`, `endpoint`. */
+  readonly method: string;
+
+  constructor(method: string, message: string) {
+    super('MPE_AGENT_STATE', `LocalAgent.${method}: ${message}`);
+    this.method = method;
   }
 }
 

@@ -55,6 +55,7 @@ export type {
 
 // Errors and logging.
 export {
+  AgentStateError,
   CodecError,
   ERROR_CODES,
   EnvironmentError,

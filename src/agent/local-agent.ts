@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
-import { MesosExecutorError } from '../errors.js';
+import { AgentStateError } from '../errors.js';
 import { jsonCodec, protobufCodec, type Codec, type ContentType } from '../protocol/codec.js';
 import { formatHostPort } from '../protocol/environment.js';
 import type { KillPolicy, TaskGroupInfo, TaskInfo } from '../proto/types.js';
@@ -95,7 +95,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
   /** Binds the server (a random free port unless `port` was given). Resolves once listening. */
   async start(): Promise<void> {
     if (this.#phase !== 'stopped' || this.#http.listening) {
-      throw new MesosExecutorError('MPE_INVALID_OPTION', 'LocalAgent.start(): already started');
+      throw new AgentStateError('start()', 'already started');
     }
     if (this.config.sandboxDir !== undefined) {
       this.#sandbox = this.config.sandboxDir;
@@ -251,7 +251,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
    * `executorInfo.command.environment`, then `extra` (later ones win, as in the containerizer).
    */
   executorEnvironment(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
-    this.#requireStarted('executorEnvironment');
+    this.#requireStarted('executorEnvironment()');
     return executorEnvironment(this.config, { endpoint: this.endpoint, sandbox: this.#sandbox!, domainSocket: this.domainSocketPath }, extra);
   }
 
@@ -264,7 +264,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
    * Unless it subscribes within `executorRegistrationTimeoutMs` it is killed (see the option).
    */
   async launchExecutor(options: LaunchExecutorOptions): Promise<ExecutorHandle> {
-    this.#requireStarted('launchExecutor');
+    this.#requireStarted('launchExecutor()');
     return this.#runs.launch(options, () => this.executorEnvironment(), this.#sandbox!);
   }
 
@@ -339,8 +339,8 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
    * Resolves once the agent is `running` again.
    */
   async restart(options: RestartOptions = {}): Promise<void> {
-    this.#requireStarted('restart');
-    if (this.#restarting) throw new MesosExecutorError('MPE_INVALID_OPTION', 'LocalAgent.restart(): a restart is already in progress');
+    this.#requireStarted('restart()');
+    if (this.#restarting) throw new AgentStateError('restart()', 'a restart is already in progress');
     this.#restarting = true;
     const config = this.config;
     try {
@@ -448,7 +448,7 @@ export class LocalAgent extends EventEmitter<LocalAgentEvents> {
 
   #requireStarted(what: string): void {
     if (this.#sandbox === undefined) {
-      throw new MesosExecutorError('MPE_INVALID_OPTION', `LocalAgent.${what}: call start() first`);
+      throw new AgentStateError(what, 'call start() first');
     }
   }
 

@@ -74,6 +74,17 @@ describe('LocalAgent restart without checkpointing', () => {
   });
 });
 
+describe('LocalAgent used out of order', () => {
+  it('refuses start() twice and a restart() during a restart with MPE_AGENT_STATE', async () => {
+    const agent = await startAgent();
+    await assert.rejects(agent.start(), { code: 'MPE_AGENT_STATE', method: 'start()', message: 'LocalAgent.start(): already started' });
+    const restarting = agent.restart({ downMs: 20 });
+    await assert.rejects(agent.restart(), { code: 'MPE_AGENT_STATE', method: 'restart()', message: 'LocalAgent.restart(): a restart is already in progress' });
+    await restarting;
+    await agent.restart();
+  });
+});
+
 describe('LocalAgent registration timeout (--executor_registration_timeout)', () => {
   it('defaults to 1 minute, and the re-registration timeout to 2 s (at most 15 s)', async () => {
     const agent = await startAgent();

@@ -125,9 +125,10 @@ describe('LocalAgent options', () => {
     assert.equal(resolveAgentOptions({ executorReregistrationTimeoutMs: 500, subscriptionBackoffMaxMs: 50 }).subscriptionBackoffMaxMs, 50);
   });
 
-  it('refuses use before start()', () => {
+  it('refuses use before start() with MPE_AGENT_STATE, naming the member', () => {
     const agent = new LocalAgent();
-    assert.throws(() => agent.endpoint, { code: 'MPE_INVALID_OPTION' });
-    assert.throws(() => agent.executorEnvironment(), { code: 'MPE_INVALID_OPTION' });
+    assert.throws(() => agent.endpoint, { name: 'AgentStateError', code: 'MPE_AGENT_STATE', method: 'endpoint', message: 'LocalAgent.endpoint: call start() first' });
+    assert.throws(() => agent.sandboxDir, { code: 'MPE_AGENT_STATE', method: 'sandboxDir' });
+    assert.throws(() => agent.executorEnvironment(), { code: 'MPE_AGENT_STATE', method: 'executorEnvironment()' });
   });
 });
