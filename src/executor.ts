@@ -130,6 +130,13 @@ export interface ExecutorDriver {
    */
   sendStatusUpdate(status: StatusUpdateInput): Status;
 
+  /**
+   * Not in the classic API. `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD` in ms: on SHUTDOWN everything
+   * must be killed, reported and acknowledged within it, after which the driver aborts (and the
+   * agent kills the executor). The driver owns it; an executor reads it here, never keeps a copy.
+   */
+  readonly shutdownGracePeriodMs: number;
+
   /** Sends opaque data to the scheduler (best effort, like upstream). */
   sendFrameworkMessage(data: Uint8Array): Status;
 

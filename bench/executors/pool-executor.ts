@@ -28,7 +28,6 @@ const probe = new Probe(() => ({
 pool = await PoolExecutor.create({
   jobs: values.jobs ?? [],
   ...(values.threads !== undefined ? { threads: Number(values.threads) } : {}),
-  shutdownGracePeriodMs: environment.shutdownGracePeriodMs,
   logger,
   onFrameworkMessage: (data) => {
     probe.handle(data, (reply) => driver?.sendFrameworkMessage(reply));

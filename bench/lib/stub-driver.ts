@@ -8,6 +8,7 @@ export class CountingDriver implements ExecutorDriver {
   terminals = 0;
   failed = 0;
   status: Status = Status.DRIVER_RUNNING;
+  readonly shutdownGracePeriodMs = 5_000;
   #waiters: Array<{ count: number; resolve: () => void }> = [];
 
   start(): Promise<Status> {

@@ -105,8 +105,6 @@ async function runExecutor(
       ...(options.maxThreads !== undefined ? { maxThreads: options.maxThreads } : {}),
       ...(options.maxBatchItems !== undefined ? { maxBatchItems: options.maxBatchItems } : {}),
       ...(options.maxBatchResultBytes !== undefined ? { maxBatchResultBytes: options.maxBatchResultBytes } : {}),
-      // The pool takes whole milliseconds up to a day; a longer grace changes nothing in practice.
-      shutdownGracePeriodMs: Math.min(Math.round(environment.shutdownGracePeriodMs), 24 * 3_600_000),
       // COMMAND checks run in the task's sandbox, which for our tasks is the executor's; batch
       // results files are written there, where the agent's file API serves them.
       ...(environment.sandboxDirectory !== null ? { checks: { sandboxDirectory: environment.sandboxDirectory }, sandboxDirectory: environment.sandboxDirectory } : {}),
@@ -129,7 +127,7 @@ async function runExecutor(
       graceTimer = setTimeout(() => {
         logger.warn({ signal }, 'shutdown grace period over: aborting');
         void driver.abort();
-      }, Math.min(environment.shutdownGracePeriodMs + SIGNAL_SHUTDOWN_SLACK_MS, 2 ** 31 - 1));
+      }, Math.min(driver.shutdownGracePeriodMs + SIGNAL_SHUTDOWN_SLACK_MS, 2 ** 31 - 1));
       graceTimer.unref();
     });
     const status = await driver.run();

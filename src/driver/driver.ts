@@ -181,6 +181,11 @@ export class MesosExecutorDriver extends GuardedEmitter<DriverEvents> implements
     return this.#status;
   }
 
+  /** The agent's `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD`, in ms: the one copy an executor reads. */
+  get shutdownGracePeriodMs(): number {
+    return this.environment.shutdownGracePeriodMs;
+  }
+
   /** True between SUBSCRIBED and the next disconnection. */
   get subscribed(): boolean {
     return this.#connection.subscribed;
@@ -492,7 +497,7 @@ export class MesosExecutorDriver extends GuardedEmitter<DriverEvents> implements
     // agent's own SHUTDOWN, keep reconnecting (an agent restart during the grace period) so the
     // terminal updates still reach it; the grace timer bounds it all.
     if (injected) this.#connection.stopReconnecting();
-    const gracePeriodMs = this.environment.shutdownGracePeriodMs;
+    const gracePeriodMs = this.shutdownGracePeriodMs;
     this.#logger.info({ injected, reason, gracePeriodMs }, 'shutting down');
     this.emit('shutdownRequested', { injected, reason, gracePeriodMs });
     this.#dispatch('shutdown', () => this.#executor.shutdown(this));

@@ -75,12 +75,7 @@ export interface PoolExecutorOptions {
   /** Kill grace period when neither the KILL nor the task has a kill policy. Default 3000 ms (upstream). */
   readonly defaultKillGracePeriodMs?: number;
   /**
-   * `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD` in ms: on SHUTDOWN everything must be killed, reported
-   * and acknowledged within it, after which the agent kills the executor. Default 5000 ms (Mesos' default).
-   */
-  readonly shutdownGracePeriodMs?: number;
-  /**
-   * Of the shutdown grace period, how much is kept back from the tasks' kill grace to send the
+   * Of the shutdown grace period (the driver's `ExecutorDriver.shutdownGracePeriodMs`), how much is kept back from the tasks' kill grace to send the
    * terminal updates and get them acknowledged. Default 1000 ms.
    */
   readonly shutdownMarginMs?: number;
@@ -131,7 +126,6 @@ export interface ResolvedPoolOptions {
   readonly maxFrameworkMessageBytes: number;
   readonly progressIntervalMs: number;
   readonly defaultKillGracePeriodMs: number;
-  readonly shutdownGracePeriodMs: number;
   readonly shutdownMarginMs: number;
   readonly workerMemoryMb: number | undefined;
   readonly taskMemoryLimits: boolean;
@@ -173,7 +167,6 @@ function defaults(): Omit<ResolvedPoolOptions, 'jobModules' | 'logger' | 'onFram
     maxFrameworkMessageBytes: 1024 * 1024,
     progressIntervalMs: DEFAULT_PROGRESS_INTERVAL_MS,
     defaultKillGracePeriodMs: DEFAULT_KILL_GRACE_MS,
-    shutdownGracePeriodMs: 5_000,
     shutdownMarginMs: 1_000,
     taskMemoryLimits: true,
     idleTimeoutMs: 30_000,
@@ -213,7 +206,10 @@ export function resolvePoolOptions(options: PoolExecutorOptions = {}): ResolvedP
   if (!builtinJobs && jobModules.length === 0) {
     throw new InvalidOptionError('jobs', 'jobs: empty while builtinJobs is false: no job could ever run');
   }
-  const shutdownGracePeriodMs = integer('shutdownGracePeriodMs', options.shutdownGracePeriodMs, 0, 24 * 3_600_000, base.shutdownGracePeriodMs);
+  if ((options as { shutdownGracePeriodMs?: unknown }).shutdownGracePeriodMs !== undefined) {
+    // One owner: the agent gives it to the driver, and the pool reads it from there on SHUTDOWN.
+    throw new InvalidOptionError('shutdownGracePeriodMs', "shutdownGracePeriodMs: not a pool option: the shutdown grace period is the driver's (ExecutorDriver.shutdownGracePeriodMs, from MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD)");
+  }
   const onFrameworkMessage = is.optional(options.onFrameworkMessage, 'onFrameworkMessage', is.func) as PoolExecutorOptions['onFrameworkMessage'];
   const workerFile = is.optional(options.workerFile, 'workerFile', is.url) ?? base.workerFile;
   const clock = is.optional(options.clock, 'clock', clockCheck);
@@ -232,7 +228,6 @@ export function resolvePoolOptions(options: PoolExecutorOptions = {}): ResolvedP
     maxFrameworkMessageBytes: integer('maxFrameworkMessageBytes', options.maxFrameworkMessageBytes, 0, 1024 * 1024, base.maxFrameworkMessageBytes),
     progressIntervalMs: integer('progressIntervalMs', options.progressIntervalMs, 0, 3_600_000, base.progressIntervalMs),
     defaultKillGracePeriodMs: integer('defaultKillGracePeriodMs', options.defaultKillGracePeriodMs, 0, 24 * 3_600_000, base.defaultKillGracePeriodMs),
-    shutdownGracePeriodMs,
     shutdownMarginMs: integer('shutdownMarginMs', options.shutdownMarginMs, 0, 24 * 3_600_000, base.shutdownMarginMs),
     workerMemoryMb: options.workerMemoryMb === undefined ? undefined : integer('workerMemoryMb', options.workerMemoryMb, MIN_WORKER_MEMORY_MB, 1024 * 1024, 0),
     taskMemoryLimits: is.optional(options.taskMemoryLimits, 'taskMemoryLimits', is.boolean) ?? base.taskMemoryLimits,

@@ -12,59 +12,25 @@
  * the job still running, the run's piscina AbortSignal is aborted, which makes piscina
  * TERMINATE the thread (and start a replacement); TASK_KILLED follows the thread's exit.
  */
-import { MessageChannel, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import { EventEmitter } from 'eventemitter3';
 import type { CallbackResult, Executor, ExecutorDriver } from '../executor.js';
 import type { Logger } from '../log.js';
 import type { AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, TaskID, TaskInfo } from '../proto/types.js';
-import type { RunRequest, RunResponse, WorkerToMain } from '../../workers/protocol.js';
-import { killGroup } from '../../workers/process-group.js';
-import { TaskChecks, taskChecksProblem, type TaskChecksHost } from '../checks/index.js';
+import { TaskChecks, type TaskChecksHost } from '../checks/index.js';
 import { backgroundClock, withLongTimers, type Clock } from '../clock.js';
+import { admit } from './admission.js';
 import { JobModuleError } from './errors.js';
 import type { PoolExecutorEvents, RefusedState } from './events.js';
-import { classifyRunError } from './faults.js';
-import { maxCompletionMs, maxCompletionProblem, resolveKillGraceMs } from './kill-policy.js';
+import { maxCompletionMs, resolveKillGraceMs } from './kill-policy.js';
 import { resolvePoolOptions, type PoolExecutorOptions, type ResolvedPoolOptions } from './options.js';
-import { parsePayload, resourceCpus, taskMemoryMb, type TaskPayload } from './payload.js';
-import { ProgressLimiter } from './progress.js';
+import { resourceCpus, taskMemoryMb, type TaskPayload } from './payload.js';
+import { runShutdown } from './shutdown.js';
 import { StatusReporter } from './status.js';
+import { TaskQueue } from './task-queue.js';
+import { TaskRun, type RunHost } from './task-run.js';
 import { TaskTable, type ProgressUpdate, type TaskGroup, type TaskRecord } from './task-table.js';
 import { TaskLifecycle, type Effect, type KillCause, type Outcome, type StatusEffect, type TerminalState } from './task-state.js';
 import { WorkerPool } from './worker-pool.js';
-
-/** Least time given to the acknowledgement wait on shutdown, even when the grace period is spent. */
-const MIN_ACK_WAIT_MS = 100;
-/** Of the shutdown grace period, kept for destroying the pool and stopping the driver. */
-const SHUTDOWN_TAIL_MS = 250;
-
-interface RunState {
-  /** Escalation aborted the run: its rejection is ours. */
-  terminating: boolean;
-}
-
-function waitForExit(worker: Worker, ms: number, clock: Clock): Promise<boolean> {
-  if (worker.threadId === -1) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const onExit = (): void => {
-      clock.clearTimeout(timer);
-      resolve(true);
-    };
-    const timer = clock.setTimeout(() => {
-      worker.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    worker.once('exit', onExit);
-  });
-}
-
-function responseOutcome(response: RunResponse): Outcome {
-  if (response.ok) return { kind: 'succeeded', data: response.json };
-  // The worker always sends a string; a worker file of another version might not.
-  const message = typeof response.message === 'string' ? response.message : 'the job failed (its worker gave no message)';
-  if (response.failure === 'stopped') return { kind: 'stopped', message };
-  return { kind: 'failed', message };
-}
 
 export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Executor {
   readonly #options: ResolvedPoolOptions;
@@ -74,13 +40,13 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   /** Every timer of the pool: any delay is honoured (a 30-day grace is not a 1 ms loop). */
   readonly #clock: Clock;
   readonly #table = new TaskTable();
-  /** Accepted tasks waiting for a free thread, in launch order (a Set keeps insertion order). */
-  readonly #queue = new Set<string>();
-  readonly #runs = new WeakMap<TaskRecord, RunState>();
+  /** Accepted tasks waiting for a free thread, in launch order. */
+  readonly #queue = new TaskQueue();
   /** The checks of live tasks that have a check or a health check (src/checks). */
   readonly #checks = new Map<string, TaskChecks>();
   /** Subscribed to the agent: checks run only then (paused while disconnected). */
   #connected = false;
+  /** Bound once, to the driver that delivered SUBSCRIBED (see {@link registered}). */
   readonly #reporter: StatusReporter;
   #inFlight = 0;
   /**
@@ -91,8 +57,6 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   #lingering = 0;
   #killingStateCapable = false;
   #partitionAware = false;
-  /** Bytes of task data of the tasks in {@link #queue}. */
-  #queuedBytes = 0;
   #shuttingDown = false;
   #destroyed = false;
   #shutdown: Promise<void> | undefined;
@@ -220,7 +184,9 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   // ---- Executor callbacks ----
 
   registered(driver: ExecutorDriver, executorInfo: ExecutorInfo, frameworkInfo: FrameworkInfo, _agentInfo: AgentInfo): void {
-    this.#reporter.driver = driver;
+    // The driver passes itself to every callback, and SUBSCRIBED comes before any task: bound
+    // here, once, it is the one every update and framework message goes through.
+    this.#reporter.bind(driver);
     this.#executorCpus = resourceCpus(executorInfo.resources);
     this.#killingStateCapable = hasKillingState(frameworkInfo);
     this.#partitionAware = hasCapability(frameworkInfo, 'PARTITION_AWARE');
@@ -231,8 +197,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     );
   }
 
-  reregistered(driver: ExecutorDriver, agentInfo: AgentInfo, frameworkInfo?: FrameworkInfo): void {
-    this.#reporter.driver = driver;
+  reregistered(_driver: ExecutorDriver, agentInfo: AgentInfo, frameworkInfo?: FrameworkInfo): void {
     // As upstream's command executor: TASK_KILLING follows the framework's capabilities as of
     // the latest SUBSCRIBED (the framework may have re-registered with others meanwhile).
     if (frameworkInfo !== undefined) {
@@ -253,18 +218,15 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     this.#logger.warn({ tasks: this.#table.size }, 'disconnected from the agent');
   }
 
-  launchTask(driver: ExecutorDriver, task: TaskInfo): void {
-    this.#reporter.driver = driver;
+  launchTask(_driver: ExecutorDriver, task: TaskInfo): void {
     this.#launch([task], false);
   }
 
-  launchTaskGroup(driver: ExecutorDriver, tasks: TaskInfo[]): void {
-    this.#reporter.driver = driver;
+  launchTaskGroup(_driver: ExecutorDriver, tasks: TaskInfo[]): void {
     this.#launch(tasks, true);
   }
 
-  killTask(driver: ExecutorDriver, taskId: TaskID, killPolicy?: KillPolicy): void {
-    this.#reporter.driver = driver;
+  killTask(_driver: ExecutorDriver, taskId: TaskID, killPolicy?: KillPolicy): void {
     const id = taskId.value;
     const record = this.#table.get(id);
     if (record === undefined) {
@@ -279,8 +241,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     this.#kill(record, { kind: 'request' }, resolveKillGraceMs(killPolicy, record.killPolicy, this.#options.defaultKillGracePeriodMs));
   }
 
-  frameworkMessage(driver: ExecutorDriver, data: Uint8Array): void {
-    this.#reporter.driver = driver;
+  frameworkMessage(_driver: ExecutorDriver, data: Uint8Array): void {
     try {
       this.#options.onFrameworkMessage?.(data);
     } catch (error) {
@@ -298,7 +259,6 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
    * during it (a KILL, a late LAUNCH, a MESSAGE) are still delivered and answered.
    */
   shutdown(driver: ExecutorDriver): CallbackResult {
-    this.#reporter.driver = driver;
     this.#shutdown ??= this.#runShutdown(driver).catch((error: unknown) => {
       this.#logger.error({ err: error }, 'shutdown failed');
     });
@@ -328,12 +288,10 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     this.#shuttingDown = true;
     this.#destroyed = true;
     this.#queue.clear();
-    this.#queuedBytes = 0;
     for (const checks of this.#checks.values()) checks.stop();
     this.#checks.clear();
     for (const record of this.#table.list()) {
-      this.#killProcessGroups(record, 'SIGKILL');
-      this.#releaseRun(record);
+      record.run?.dispose();
     }
     await this.#pool.destroy();
     this.#wakeIdleWaiters();
@@ -342,96 +300,26 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   // ---- launching ----
 
   #launch(tasks: readonly TaskInfo[], isGroup: boolean): void {
-    if (this.#shuttingDown) {
-      // The agent reports an exited executor's unfinished tasks as TASK_FAILED with
-      // REASON_EXECUTOR_TERMINATED (PROTOCOL.md §7.5): a LAUNCH that races the SHUTDOWN gets the
-      // same, so a scheduler sees one outcome either way. TASK_KILLED would claim a kill that
-      // nobody asked for; FAILED tells it to run the task elsewhere.
-      const refused = new Set<string>();
-      for (const task of tasks) {
-        const id = task.task_id.value;
-        // A live id is a task being killed by the shutdown: its own terminal update is coming.
-        if (this.#table.has(id) || refused.has(id)) continue;
-        refused.add(id);
-        this.#refuse(id, 'TASK_FAILED', 'the executor is shutting down; the task was not started', 'REASON_EXECUTOR_TERMINATED');
-      }
-      return;
-    }
-    const checked: Array<{ task: TaskInfo; payload?: TaskPayload; problem?: string }> = [];
-    const seen = new Set<string>();
-    for (const task of tasks) {
-      const id = task.task_id.value;
-      if (this.#table.has(id) || seen.has(id)) {
-        // A status for this id would land on the live task of the same id: say nothing.
-        this.#logger.warn({ taskId: id }, 'launch ignored: a task with this id is already live');
-        if (isGroup) checked.push({ task, problem: `task id ${JSON.stringify(id)} is used twice` });
-        continue;
-      }
-      seen.add(id);
-      const invalid = maxCompletionProblem(task) ?? taskChecksProblem(task);
-      if (invalid !== undefined) {
-        checked.push({ task, problem: invalid });
-        continue;
-      }
-      try {
-        checked.push({ task, payload: parsePayload(task.data, this.#jobs, this.#options.maxPayloadBytes) });
-      } catch (error) {
-        checked.push({ task, problem: error instanceof Error ? error.message : String(error) });
-      }
-    }
-    const firstProblem = checked.find((c) => c.problem !== undefined);
-    if (isGroup && firstProblem !== undefined) {
-      // Like the master, treat a group as one: one invalid task makes the whole group invalid.
-      const culprit = `task group is invalid: task ${JSON.stringify(firstProblem.task.task_id.value)}: ${firstProblem.problem}`;
-      const refused = new Set<string>();
-      for (const c of checked) {
-        const id = c.task.task_id.value;
-        // One update per id: never one for a live task, never two for an id repeated in the group.
-        if (this.#table.has(id) || refused.has(id)) continue;
-        refused.add(id);
-        this.#refuse(id, 'TASK_ERROR', c.problem ?? culprit, 'REASON_TASK_GROUP_INVALID');
-      }
-      return;
-    }
-    const full = this.#queueFull(checked.filter((c) => c.payload !== undefined).map((c) => c.task));
-    if (full !== undefined) {
-      // Never started, and may well succeed later or on another agent: what TASK_DROPPED means
-      // (TASK_LOST for a framework that does not know it, as the master does). A group goes
-      // as one, as it would have run as one.
-      const state = this.#partitionAware ? 'TASK_DROPPED' : 'TASK_LOST';
-      this.#logger.warn({ tasks: checked.length, queued: this.#queue.size, queuedBytes: this.#queuedBytes }, 'launch refused: the queue is full');
-      for (const c of checked) this.#refuse(c.task.task_id.value, c.payload === undefined ? 'TASK_ERROR' : state, c.problem ?? full, c.payload === undefined ? 'REASON_TASK_INVALID' : undefined);
-      return;
-    }
-    const group: TaskGroup | undefined = isGroup ? { taskIds: checked.map((c) => c.task.task_id.value) } : undefined;
-    for (const c of checked) {
-      if (c.payload === undefined) {
-        this.#refuse(c.task.task_id.value, 'TASK_ERROR', c.problem ?? 'invalid task', 'REASON_TASK_INVALID');
-        continue;
-      }
-      this.#accept(c.task, c.payload, group);
+    const { decisions, group } = admit(tasks, isGroup, {
+      logger: this.#logger,
+      jobs: this.#jobs,
+      maxPayloadBytes: this.#options.maxPayloadBytes,
+      maxQueuedTasks: this.#options.maxQueuedTasks,
+      maxQueuedBytes: this.#options.maxQueuedBytes,
+      isLive: (id) => this.#table.has(id),
+      queued: this.#queue.size,
+      queuedBytes: this.#queue.bytes,
+      // The queue is pumped after every launch: tasks wait only when no thread is free.
+      freeThreads: this.#queue.size > 0 ? 0 : Math.max(0, this.#options.threads - this.#inFlight - this.#lingering),
+      partitionAware: this.#partitionAware,
+      shuttingDown: this.#shuttingDown,
+    });
+    const taskGroup: TaskGroup | undefined = group === undefined ? undefined : { taskIds: group };
+    for (const decision of decisions) {
+      if (decision.kind === 'refuse') this.#refuse(decision.taskId, decision.state, decision.message, decision.reason);
+      else this.#accept(decision.task, decision.payload, taskGroup);
     }
     this.#pump();
-  }
-
-  /**
-   * Why these tasks cannot be queued, when they cannot: the ones a free thread would not take at
-   * once must fit within the queue's bounds (count and bytes of task data).
-   */
-  #queueFull(tasks: readonly TaskInfo[]): string | undefined {
-    // The queue is pumped after every launch: tasks wait only when no thread is free.
-    const free = this.#queue.size > 0 ? 0 : Math.max(0, this.#options.threads - this.#inFlight - this.#lingering);
-    const waiting = tasks.slice(free);
-    if (waiting.length === 0) return undefined;
-    const { maxQueuedTasks, maxQueuedBytes } = this.#options;
-    if (this.#queue.size + waiting.length > maxQueuedTasks) {
-      return `the executor's queue is full: ${this.#queue.size} tasks wait for a thread, the most is ${maxQueuedTasks}; the task was not started`;
-    }
-    const bytes = waiting.reduce((sum, task) => sum + (task.data?.byteLength ?? 0), 0);
-    if (this.#queuedBytes + bytes > maxQueuedBytes) {
-      return `the executor's queue is full: ${this.#queuedBytes} bytes of task data wait for a thread, and ${bytes} more would pass the most, ${maxQueuedBytes}; the task was not started`;
-    }
-    return undefined;
   }
 
   #refuse(taskId: string, state: RefusedState, message: string, reason: StatusEffect['reason']): void {
@@ -456,8 +344,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
       this.#taskCpus.set(record.id, cpus);
       this.#liveCpus += cpus;
     }
-    this.#queue.add(record.id);
-    this.#queuedBytes += record.dataBytes;
+    this.#queue.add(record);
     const checks = TaskChecks.for(task, this.#options.checks, this.#checksHost(record));
     if (checks !== undefined) this.#checks.set(record.id, checks);
     this.#apply(record, lifecycle.accept());
@@ -467,92 +354,79 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     if (limitMs !== undefined) this.#armDeadline(record, limitMs, record.acceptedAt + limitMs);
   }
 
-  /** Hands queued tasks to the pool while fewer than `threads` runs are in flight. */
+  // ---- runs ----
+
+  /** Hands queued tasks' runs to the pool while fewer than `threads` runs are in flight. */
   #pump(): void {
     while (!this.#shuttingDown && this.#inFlight + this.#lingering < this.threads && this.#queue.size > 0) {
-      const id = this.#queue.values().next().value as string;
-      this.#unqueue(id);
-      const record = this.#table.get(id);
-      if (record !== undefined) this.#dispatch(record);
+      const record = this.#queue.shift()!;
+      if (this.#table.get(record.id) === record) this.#dispatch(record);
     }
-  }
-
-  #unqueue(id: string): void {
-    if (!this.#queue.delete(id)) return;
-    this.#queuedBytes -= this.#table.get(id)?.dataBytes ?? 0;
   }
 
   #dispatch(record: TaskRecord): void {
     record.lifecycle.dispatch();
     this.#inFlight++;
-    const run: RunState = { terminating: false };
-    this.#runs.set(record, run);
-    const { port1, port2 } = new MessageChannel();
-    record.port = port1;
-    record.runAbort = new AbortController();
-    record.progress = new ProgressLimiter<ProgressUpdate>(this.#options.progressIntervalMs, this.#clock, (update) => this.#sendProgress(record, update));
-    port1.on('message', (message: WorkerToMain) => this.#onWorkerMessage(record, message));
-    const request: RunRequest = {
-      kind: 'run',
-      taskId: record.id,
-      job: record.job,
-      input: record.input,
-      port: port2,
-      maxResultBytes: this.#options.maxResultBytes,
-      maxFrameworkMessageBytes: this.#options.maxFrameworkMessageBytes,
-    };
-    let pending: Promise<RunResponse>;
-    try {
-      pending = this.#pool.run(request, record.memoryMb, record.runAbort.signal);
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    pending
-      .then(
-        (response) => this.#settle(record, responseOutcome(response)),
-        (error: unknown) => this.#onRunRejected(record, run, error),
-      )
-      .catch((error: unknown) => this.#logger.error({ taskId: record.id, err: error }, 'internal error while ending a task'));
+    record.run = new TaskRun(record, this.#runHost);
   }
 
-  #onWorkerMessage(record: TaskRecord, message: WorkerToMain): void {
-    if (record.lifecycle.phase === 'ended') return;
-    switch (message.type) {
-      case 'started':
-        record.thread = this.#pool.thread(message.threadId);
-        this.#apply(record, record.lifecycle.started());
-        break;
-      case 'progress':
-        if (record.lifecycle.acceptsProgress) {
-          record.progress?.offer(message.data === undefined ? { message: message.message } : { message: message.message, data: message.data });
-        }
-        break;
-      case 'frameworkMessage':
-        try {
-          this.#reporter.driver?.sendFrameworkMessage(message.data);
-        } catch (error) {
-          this.#logger.error({ taskId: record.id, err: error }, 'framework message from a job refused by the driver');
-        }
-        break;
-      case 'spawned':
-        (record.processGroups ??= new Set()).add(message.pid);
-        if (record.lifecycle.killing) killGroup(message.pid, 'SIGTERM');
-        break;
-      case 'childExited':
-        record.processGroups?.delete(message.pid);
-        break;
-      case 'frameworkMessageDropped':
+  /** What every run reports to: one object for the executor's life, not one per run. */
+  readonly #runHost: RunHost = this.#makeRunHost();
+
+  #makeRunHost(): RunHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const executor = this;
+    const options = (): ResolvedPoolOptions => executor.#options;
+    return {
+      get clock() {
+        return executor.#clock;
+      },
+      get logger() {
+        return executor.#logger;
+      },
+      get pool() {
+        return executor.#pool;
+      },
+      get progressIntervalMs() {
+        return options().progressIntervalMs;
+      },
+      get maxResultBytes() {
+        return options().maxResultBytes;
+      },
+      get maxFrameworkMessageBytes() {
+        return options().maxFrameworkMessageBytes;
+      },
+      get terminateWaitMs() {
+        return options().terminateWaitMs;
+      },
+      get destroyed() {
+        return executor.#destroyed;
+      },
+      started: (run) => this.#apply(run.task, run.task.lifecycle.started()),
+      progress: (run, update) => this.#sendProgress(run.task, update),
+      frameworkMessage: (run, data) => this.#reporter.sendFrameworkMessage(run.task.id, data),
+      frameworkMessageDropped: (run, bytes) => {
+        const record = run.task;
         // Once per task: a job looping on oversized messages must not flood the log.
         if (!record.messageDropped) {
           record.messageDropped = true;
           this.#logger.warn(
-            { taskId: record.id, job: record.job, bytes: message.bytes, limit: this.#options.maxFrameworkMessageBytes },
+            { taskId: record.id, job: record.job, bytes, limit: this.#options.maxFrameworkMessageBytes },
             'framework message from a job dropped: over the size limit',
           );
         }
-        this.emit('frameworkMessageDropped', { taskId: record.id, job: record.job, bytes: message.bytes });
-        break;
-    }
+        this.emit('frameworkMessageDropped', { taskId: record.id, job: record.job, bytes });
+      },
+      workerReplaced: (run, loss) => this.emit('workerReplaced', { reason: loss, taskId: run.task.id }),
+      lingering: (thread) => {
+        this.#lingering++;
+        thread.once('exit', () => {
+          this.#lingering--;
+          this.#pump();
+        });
+      },
+      settled: (run, outcome) => this.#settle(run, outcome),
+    };
   }
 
   #sendProgress(record: TaskRecord, update: ProgressUpdate): void {
@@ -561,73 +435,16 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     this.emit('progress', { taskId: record.id, job: record.job, message: update.message });
   }
 
-  async #onRunRejected(record: TaskRecord, run: RunState, error: unknown): Promise<void> {
-    if (this.#destroyed) {
-      this.#settle(record, { kind: 'terminated' });
-      return;
-    }
-    const fault = classifyRunError(error, this.#pool.heapLimitFor(record.memoryMb), run.terminating);
-    if (fault.loss !== 'kill') {
-      this.#logger.warn({ taskId: record.id, job: record.job, loss: fault.loss, err: error }, 'worker thread lost');
-      this.emit('workerReplaced', { reason: fault.loss, taskId: record.id });
-    } else if (record.thread !== undefined) {
-      // piscina has called terminate(); report TASK_KILLED once the thread is really gone.
-      const thread = record.thread;
-      const exited = await waitForExit(thread, this.#options.terminateWaitMs, this.#clock);
-      if (!exited && thread.threadId !== -1) {
-        this.#logger.warn({ taskId: record.id }, 'terminated worker thread has not exited yet; it holds its slot until it does');
-        this.#lingering++;
-        thread.once('exit', () => {
-          this.#lingering--;
-          this.#pump();
-        });
-      }
-      this.emit('workerReplaced', { reason: 'kill', taskId: record.id });
-    }
-    this.#settle(record, fault.outcome);
-  }
-
   /** The run is over: free its slot and resources, then let the lifecycle decide the update. */
-  #settle(record: TaskRecord, outcome: Outcome): void {
+  #settle(run: TaskRun, outcome: Outcome): void {
+    const record = run.task;
     this.#inFlight--;
-    if (!this.#destroyed) this.#drainPort(record);
+    if (!this.#destroyed) run.drain();
     // Before the terminal update: nothing the task started outlives it.
-    this.#killProcessGroups(record, 'SIGKILL');
-    this.#releaseRun(record);
+    run.dispose();
+    if (record.run === run) record.run = undefined;
     if (!this.#destroyed) this.#apply(record, record.lifecycle.end(outcome));
     this.#pump();
-  }
-
-  /**
-   * The piscina response and the task's port are two channels with no order between them, but
-   * the worker posts on the task port BEFORE it answers, and a post lands in the receiving
-   * port's queue at once. So when the answer is here, whatever the job said before returning
-   * ("started", its last progress, a framework message) can be taken off the port, in order,
-   * and handled before the terminal update.
-   */
-  #drainPort(record: TaskRecord): void {
-    const port = record.port;
-    if (port === undefined) return;
-    for (let entry = receiveMessageOnPort(port); entry !== undefined; entry = receiveMessageOnPort(port)) {
-      this.#onWorkerMessage(record, entry.message as WorkerToMain);
-    }
-  }
-
-  #killProcessGroups(record: TaskRecord, signal: NodeJS.Signals): void {
-    const groups = record.processGroups;
-    if (groups === undefined) return;
-    for (const pid of groups) killGroup(pid, signal);
-    if (signal === 'SIGKILL') groups.clear();
-  }
-
-  #releaseRun(record: TaskRecord): void {
-    if (record.escalationTimer !== undefined) this.#clock.clearTimeout(record.escalationTimer);
-    record.escalationTimer = undefined;
-    record.progress?.close();
-    if (record.port !== undefined) {
-      record.port.removeAllListeners('message');
-      record.port.close();
-    }
   }
 
   // ---- killing ----
@@ -654,31 +471,19 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
           if (effect.state === 'TASK_RUNNING' && record.startedAt === undefined) this.#started(record);
           break;
         case 'dequeue':
-          this.#unqueue(record.id);
+          this.#queue.remove(record.id);
           break;
         case 'abortJob':
-          record.port?.postMessage({ type: 'abort', reason: effect.reason });
-          // Asked to stop too, whether or not the job's thread gets to it (a busy loop may not).
-          this.#killProcessGroups(record, 'SIGTERM');
+          record.run?.stop(effect.reason);
           break;
         case 'armEscalation':
-          if (record.escalationTimer !== undefined) this.#clock.clearTimeout(record.escalationTimer);
-          record.escalationTimer = this.#clock.setTimeout(() => {
-            record.escalationTimer = undefined;
-            this.#apply(record, record.lifecycle.escalate(this.#clock.now()));
-          }, Math.max(0, effect.at - this.#clock.now()));
+          record.run?.armEscalation(effect.at, () => this.#apply(record, record.lifecycle.escalate(this.#clock.now())));
           break;
-        case 'terminateWorker': {
-          const run = this.#runs.get(record);
-          if (run !== undefined) run.terminating = true;
-          if (record.escalationTimer !== undefined) this.#clock.clearTimeout(record.escalationTimer);
-          record.escalationTimer = undefined;
+        case 'terminateWorker':
           this.#logger.warn({ taskId: record.id, job: record.job }, 'kill grace period over: terminating the worker thread');
           this.emit('killEscalated', { taskId: record.id, job: record.job });
-          // piscina removes a queued run, or terminates the thread of a running one.
-          record.runAbort?.abort(new Error('kill grace period over'));
+          record.run?.terminate();
           break;
-        }
         case 'ended':
           this.#ended(record, effect.state, effect.reason);
           break;
@@ -689,7 +494,7 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
   #started(record: TaskRecord): void {
     const now = this.#clock.now();
     record.startedAt = now;
-    record.progress?.markSent();
+    record.run?.progressSent();
     this.#checks.get(record.id)?.start(!this.#connected);
     this.emit('taskStarted', { taskId: record.id, job: record.job, queueWaitMs: now - record.acceptedAt });
   }
@@ -754,48 +559,40 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     };
   }
 
-
   // ---- shutdown ----
 
   async #runShutdown(driver: ExecutorDriver): Promise<void> {
     const startedAt = this.#clock.now();
-    const { shutdownGracePeriodMs, shutdownMarginMs, terminateWaitMs } = this.#options;
-    // A task that ignores its kill is escalated at the grace, then its thread gets up to
-    // terminateWaitMs to exit before TASK_KILLED is sent: both come out of the grace period, so
-    // the margin is left for the update and its acknowledgement.
-    const killGraceMs = Math.max(0, shutdownGracePeriodMs - shutdownMarginMs - terminateWaitMs);
-    this.#shuttingDown = true;
-    const live = this.#table.list();
-    this.#logger.info({ tasks: live.length, killGraceMs }, 'shutting down');
-    this.emit('shutdownStarted', { tasks: live.length, killGraceMs });
-    // Queued tasks first (KILLED at once), so that nothing queued is started by a freed slot.
-    for (const record of live) if (record.lifecycle.phase === 'queued') this.#kill(record, { kind: 'shutdown' }, killGraceMs);
-    for (const record of live) this.#kill(record, { kind: 'shutdown' }, killGraceMs);
-
-    // Escalation guarantees an end within the grace plus the exit wait; this bound is a safety net.
-    const ended = await this.#whenIdle(killGraceMs + terminateWaitMs + 1_000);
-    if (!ended) {
-      for (const record of this.#table.list()) {
-        this.#logger.error({ taskId: record.id }, 'task did not end during shutdown; reporting it killed');
-        this.#apply(record, record.lifecycle.end({ kind: 'terminated' }));
-      }
-    }
-
-    const ackWaitMs = Math.max(MIN_ACK_WAIT_MS, startedAt + shutdownGracePeriodMs - SHUTDOWN_TAIL_MS - this.#clock.now());
-    let acknowledged = false;
-    try {
-      acknowledged = await driver.awaitAcknowledgements(ackWaitMs);
-    } catch (error) {
-      this.#logger.error({ err: error }, 'waiting for acknowledgements failed');
-    }
-    if (!acknowledged) this.#logger.warn({ ackWaitMs }, 'not every status update was acknowledged in time');
-    this.#destroyed = true;
-    await this.#pool.destroy();
-    try {
-      await driver.stop();
-    } catch (error) {
-      this.#logger.error({ err: error }, 'stopping the driver failed');
-    }
+    const acknowledged = await runShutdown(
+      {
+        clock: this.#clock,
+        logger: this.#logger,
+        marginMs: this.#options.shutdownMarginMs,
+        terminateWaitMs: this.#options.terminateWaitMs,
+        killAll: (killGraceMs) => {
+          this.#shuttingDown = true;
+          const live = this.#table.list();
+          this.#logger.info({ tasks: live.length, killGraceMs }, 'shutting down');
+          this.emit('shutdownStarted', { tasks: live.length, killGraceMs });
+          // Queued tasks first (KILLED at once), so that nothing queued is started by a freed slot.
+          for (const record of live) if (record.lifecycle.phase === 'queued') this.#kill(record, { kind: 'shutdown' }, killGraceMs);
+          for (const record of live) this.#kill(record, { kind: 'shutdown' }, killGraceMs);
+          return live.length;
+        },
+        whenIdle: (timeoutMs) => this.#whenIdle(timeoutMs),
+        endRemaining: () => {
+          for (const record of this.#table.list()) {
+            this.#logger.error({ taskId: record.id }, 'task did not end during shutdown; reporting it killed');
+            this.#apply(record, record.lifecycle.end({ kind: 'terminated' }));
+          }
+        },
+        destroyPool: () => {
+          this.#destroyed = true;
+          return this.#pool.destroy();
+        },
+      },
+      driver,
+    );
     const durationMs = this.#clock.now() - startedAt;
     this.#shutdownAcknowledged = acknowledged;
     this.#logger.info({ acknowledged, durationMs }, 'shutdown complete');

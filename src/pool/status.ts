@@ -45,13 +45,22 @@ export class StatusReporter {
     this.#logger = logger;
   }
 
-  /** The driver of the latest callback (the driver passes itself to every one). */
-  set driver(driver: ExecutorDriver) {
+  /**
+   * The driver that delivered SUBSCRIBED. Bound once: one driver runs an executor, it passes
+   * itself to every callback, and no task exists before SUBSCRIBED. A second binding (a test
+   * or an embedder registering the executor again) replaces it.
+   */
+  bind(driver: ExecutorDriver): void {
     this.#driver = driver;
   }
 
-  get driver(): ExecutorDriver | undefined {
-    return this.#driver;
+  /** A job's framework message, best effort (a refusal is logged, never thrown into the worker-message path). */
+  sendFrameworkMessage(taskId: string, data: Uint8Array): void {
+    try {
+      this.#driver?.sendFrameworkMessage(data);
+    } catch (error) {
+      this.#logger.error({ taskId, err: error }, 'framework message from a job refused by the driver');
+    }
   }
 
   send(taskId: string, effect: StatusEffect): void {

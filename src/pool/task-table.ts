@@ -1,9 +1,8 @@
 // The executor's tasks: the live ones by id, plus a bounded memory of recently ended ids so
 // that a late KILL for a task that already ended can be logged as such (and ignored).
-import type { Worker, MessagePort } from 'node:worker_threads';
 import type { KillPolicy, TaskInfo } from '../proto/types.js';
-import type { ProgressLimiter } from './progress.js';
 import type { TaskLifecycle, TerminalState } from './task-state.js';
+import type { TaskRun } from './task-run.js';
 
 export interface ProgressUpdate {
   readonly message: string;
@@ -28,20 +27,12 @@ export interface TaskRecord {
   readonly lifecycle: TaskLifecycle;
   readonly acceptedAt: number;
   startedAt?: number;
-  /** Set while the run is in the worker pool. */
-  port?: MessagePort;
-  /** Aborting it makes piscina drop the queued run or terminate the thread running it. */
-  runAbort?: AbortController;
-  /** The thread running it, once the worker said "started". */
-  thread?: Worker;
-  escalationTimer?: unknown;
+  /** Its run on the worker pool, from dispatch until the run settles (see task-run.ts). */
+  run?: TaskRun;
   /** Fires when the task's max_completion_time passes. */
   deadlineTimer?: unknown;
-  progress?: ProgressLimiter<ProgressUpdate>;
   /** A framework message of its job was dropped for its size (logged once per task). */
   messageDropped?: boolean;
-  /** Leaders of the process groups its job started with ctx.spawn and that have not exited. */
-  processGroups?: Set<number>;
 }
 
 export interface NewTask {

@@ -12,6 +12,8 @@ export interface StubDriverOptions {
   /** awaitAcknowledgements resolves with this (default true) after `ackDelayMs`. */
   readonly acknowledge?: boolean;
   readonly ackDelayMs?: number;
+  /** What the agent would have given as MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD (default 5000 ms, Mesos' default). */
+  readonly shutdownGracePeriodMs?: number;
 }
 
 export class StubDriver implements ExecutorDriver {
@@ -27,6 +29,10 @@ export class StubDriver implements ExecutorDriver {
 
   constructor(options: StubDriverOptions = {}) {
     this.#options = options;
+  }
+
+  get shutdownGracePeriodMs(): number {
+    return this.#options.shutdownGracePeriodMs ?? 5_000;
   }
 
   start(): Promise<Status> {

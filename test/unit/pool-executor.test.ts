@@ -46,10 +46,14 @@ const EVENT_NAMES: Array<keyof PoolExecutorEvents> = [
   'workerReplaced', 'frameworkMessage', 'frameworkMessageDropped', 'statusUpdate', 'shutdownStarted', 'shutdownCompleted',
 ];
 
-async function harness(options: PoolExecutorOptions = {}, frameworkInfo?: FrameworkInfo): Promise<Harness> {
-  const executor = await PoolExecutor.create({ threads: 2, jobs: [FAULTS], ...options });
+/** Pool options, plus the shutdown grace period, which is the driver's (as the agent gives it). */
+type HarnessOptions = PoolExecutorOptions & { readonly shutdownGracePeriodMs?: number };
+
+async function harness(options: HarnessOptions = {}, frameworkInfo?: FrameworkInfo): Promise<Harness> {
+  const { shutdownGracePeriodMs, ...poolOptions } = options;
+  const executor = await PoolExecutor.create({ threads: 2, jobs: [FAULTS], ...poolOptions });
   live.add(executor);
-  const driver = new StubDriver();
+  const driver = new StubDriver(shutdownGracePeriodMs !== undefined ? { shutdownGracePeriodMs } : {});
   const events: Recorded[] = [];
   for (const name of EVENT_NAMES) {
     executor.on(name, ((info: unknown) => events.push({ event: name, info } as Recorded)) as never);

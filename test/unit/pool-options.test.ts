@@ -45,7 +45,7 @@ describe('PoolExecutor options', () => {
     assert.equal(o.maxQueuedBytes, 64 * 1024 * 1024);
     assert.equal(o.progressIntervalMs, 250);
     assert.equal(o.defaultKillGracePeriodMs, 3_000);
-    assert.equal(o.shutdownGracePeriodMs, 5_000);
+    assert.equal('shutdownGracePeriodMs' in o, false, "the shutdown grace period is the driver's, not the pool's");
     assert.equal(o.shutdownMarginMs, 1_000);
     assert.equal(o.workerMemoryMb, undefined);
     assert.equal(o.taskMemoryLimits, true);
@@ -84,7 +84,6 @@ describe('PoolExecutor options', () => {
     ['maxFrameworkMessageBytes', 1024 * 1024 + 1, 'from 0 to 1048576'],
     ['progressIntervalMs', 'fast', 'from 0 to 3600000'],
     ['defaultKillGracePeriodMs', -1, 'from 0 to 86400000'],
-    ['shutdownGracePeriodMs', Number.NaN, 'from 0 to 86400000'],
     ['shutdownMarginMs', -5, 'from 0 to 86400000'],
     ['workerMemoryMb', 8, 'from 16 to 1048576'],
     ['idleTimeoutMs', Infinity, 'from 0 to 86400000'],
@@ -102,6 +101,10 @@ describe('PoolExecutor options', () => {
     assert.equal(resolvePoolOptions({ sandboxDirectory: '/mnt/sandbox' }).sandboxDirectory, '/mnt/sandbox');
     invalid({ sandboxDirectory: '' }, 'sandboxDirectory', 'sandboxDirectory: expected a non-empty path, got ""');
     invalid({ sandboxDirectory: 3 as unknown as string }, 'sandboxDirectory', 'sandboxDirectory: expected a non-empty path, got 3');
+  });
+
+  it('shutdownGracePeriodMs is refused: the grace period has one owner, the driver, so the two can never differ', () => {
+    invalid({ shutdownGracePeriodMs: 5_000 }, 'shutdownGracePeriodMs', /^shutdownGracePeriodMs: not a pool option: the shutdown grace period is the driver's/);
   });
 
   it('taskMemoryLimits must be a boolean', () => {

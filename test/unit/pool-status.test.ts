@@ -28,7 +28,7 @@ describe('StatusReporter', () => {
     const logs: string[] = [];
     const logger = { warn: (_o: unknown, m: string) => logs.push(m), error: (_o: unknown, m: string) => logs.push(m) };
     const r = new StatusReporter(logger as never);
-    r.driver = driver;
+    r.bind(driver);
     r.send('t1', { type: 'status', state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LIMITATION_MEMORY', message: 'boom', data: new Uint8Array([1]) });
     assert.equal(driver.refused.length, 1);
     assert.equal(driver.updates.length, 1);
@@ -46,7 +46,7 @@ describe('StatusReporter', () => {
     const logs: string[] = [];
     const logger = { warn: (_o: unknown, m: string) => logs.push(m), error: (_o: unknown, m: string) => logs.push(m) };
     const r = new StatusReporter(logger as never);
-    r.driver = driver;
+    r.bind(driver);
     r.send('t1', { type: 'status', state: 'TASK_FINISHED' });
     assert.equal(driver.refused.length, 2);
     assert.deepEqual(logs, ['status update refused by the driver']);

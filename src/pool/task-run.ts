@@ -1,0 +1,237 @@
+/**
+ * One run of a task on the worker pool, as one object: created when the task is dispatched,
+ * disposed when the run settles. It owns everything that exists only while a job is in a
+ * worker: the channel to it, the piscina abort signal, the thread running it (once known), the
+ * process groups the job spawned, its progress limiter and its kill-escalation timer. The task
+ * (TaskRecord) keeps only what outlives a run; its lifecycle decides, the run carries out.
+ *
+ * A run tells its host what happened (started, progress, a framework message, its settlement)
+ * and never sends a status update itself, so that a task owning several runs is the same code.
+ */
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { RunRequest, RunResponse, WorkerToMain } from '../../workers/protocol.js';
+import { killGroup } from '../../workers/process-group.js';
+import { classifyRunError, type WorkerLoss } from './faults.js';
+import { ProgressLimiter } from './progress.js';
+import type { ProgressUpdate, TaskRecord } from './task-table.js';
+import type { Outcome } from './task-state.js';
+import type { WorkerPool } from './worker-pool.js';
+
+/** What a run needs of the executor: fixed settings, and where it reports. */
+export interface RunHost {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly pool: WorkerPool;
+  readonly progressIntervalMs: number;
+  readonly maxResultBytes: number;
+  readonly maxFrameworkMessageBytes: number;
+  /** How long a thread terminated by escalation gets to exit before the run settles anyway. */
+  readonly terminateWaitMs: number;
+  /** The pool was destroyed under the run: its messages no longer matter. */
+  readonly destroyed: boolean;
+  /** The worker began the job. */
+  started(run: TaskRun): void;
+  /** A progress update, already rate-limited. */
+  progress(run: TaskRun, update: ProgressUpdate): void;
+  frameworkMessage(run: TaskRun, data: Uint8Array): void;
+  frameworkMessageDropped(run: TaskRun, bytes: number): void;
+  /** Its thread was lost (crash, exit, out of memory) or terminated by escalation (`kill`). */
+  workerReplaced(run: TaskRun, loss: WorkerLoss): void;
+  /** A thread terminated by escalation that has not exited in `terminateWaitMs`: it still holds a CPU. */
+  lingering(thread: Worker): void;
+  /** The run is over; the host drains and disposes it, then ends the task. */
+  settled(run: TaskRun, outcome: Outcome): void;
+}
+
+function waitForExit(worker: Worker, ms: number, clock: Clock): Promise<boolean> {
+  if (worker.threadId === -1) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onExit = (): void => {
+      clock.clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = clock.setTimeout(() => {
+      worker.off('exit', onExit);
+      resolve(false);
+    }, ms);
+    worker.once('exit', onExit);
+  });
+}
+
+export function responseOutcome(response: RunResponse): Outcome {
+  if (response.ok) return { kind: 'succeeded', data: response.json };
+  // The worker always sends a string; a worker file of another version might not.
+  const message = typeof response.message === 'string' ? response.message : 'the job failed (its worker gave no message)';
+  if (response.failure === 'stopped') return { kind: 'stopped', message };
+  return { kind: 'failed', message };
+}
+
+export class TaskRun {
+  readonly task: TaskRecord;
+  readonly #host: RunHost;
+  readonly #port: MessagePort;
+  /** Aborting it makes piscina drop the queued run or terminate the thread running it. */
+  readonly #abort = new AbortController();
+  readonly #progress: ProgressLimiter<ProgressUpdate>;
+  /** The thread running it, once the worker said "started". */
+  #thread: Worker | undefined;
+  #escalationTimer: unknown;
+  /** Leaders of the process groups its job started with ctx.spawn and that have not exited. */
+  #processGroups: Set<number> | undefined;
+  /** Escalation aborted the run: its rejection is ours. */
+  #terminating = false;
+  #disposed = false;
+
+  /** Creates the run and hands it to the pool at once. */
+  constructor(task: TaskRecord, host: RunHost) {
+    this.task = task;
+    this.#host = host;
+    this.#progress = new ProgressLimiter<ProgressUpdate>(host.progressIntervalMs, host.clock, (update) => host.progress(this, update));
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    port1.on('message', (message: WorkerToMain) => this.#onMessage(message));
+    const request: RunRequest = {
+      kind: 'run',
+      taskId: task.id,
+      job: task.job,
+      input: task.input,
+      port: port2,
+      maxResultBytes: host.maxResultBytes,
+      maxFrameworkMessageBytes: host.maxFrameworkMessageBytes,
+    };
+    let pending: Promise<RunResponse>;
+    try {
+      pending = host.pool.run(request, task.memoryMb, this.#abort.signal);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending
+      .then(
+        (response) => host.settled(this, responseOutcome(response)),
+        (error: unknown) => this.#onRejected(error),
+      )
+      .catch((error: unknown) => host.logger.error({ taskId: task.id, err: error }, 'internal error while ending a task'));
+  }
+
+  /** Counts the first TASK_RUNNING (sent by the task) against the progress interval. */
+  progressSent(): void {
+    this.#progress.markSent();
+  }
+
+  /** Asks the job to stop: its ctx.signal aborts, and its process groups get SIGTERM. */
+  stop(reason: string): void {
+    if (this.#disposed) return;
+    this.#port.postMessage({ type: 'abort', reason });
+    // Whether or not the job's thread gets to the abort (a busy loop may not).
+    this.#signalGroups('SIGTERM');
+  }
+
+  /** (Re)arms the escalation timer to call `fire` at clock time `at`. */
+  armEscalation(at: number, fire: () => void): void {
+    if (this.#disposed) return;
+    this.#clearEscalation();
+    this.#escalationTimer = this.#host.clock.setTimeout(() => {
+      this.#escalationTimer = undefined;
+      fire();
+    }, Math.max(0, at - this.#host.clock.now()));
+  }
+
+  /** The grace is over: piscina removes the run if still queued, or terminates its thread. */
+  terminate(): void {
+    this.#terminating = true;
+    this.#clearEscalation();
+    this.#abort.abort(new Error('kill grace period over'));
+  }
+
+  /**
+   * The piscina response and the run's port are two channels with no order between them, but
+   * the worker posts on the port BEFORE it answers, and a post lands in the receiving port's
+   * queue at once. So when the answer is here, whatever the job said before returning
+   * ("started", its last progress, a framework message) can be taken off the port, in order,
+   * and handled before the terminal update.
+   */
+  drain(): void {
+    if (this.#disposed) return;
+    for (let entry = receiveMessageOnPort(this.#port); entry !== undefined; entry = receiveMessageOnPort(this.#port)) {
+      this.#onMessage(entry.message as WorkerToMain);
+    }
+  }
+
+  /** Ends everything the run holds; nothing the job started outlives it. Idempotent. */
+  dispose(): void {
+    // Before the terminal update (the thread may be gone, so its own cleanup cannot be relied on).
+    this.#signalGroups('SIGKILL');
+    this.#processGroups?.clear();
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#clearEscalation();
+    this.#progress.close();
+    this.#port.removeAllListeners('message');
+    this.#port.close();
+  }
+
+  #onMessage(message: WorkerToMain): void {
+    const task = this.task;
+    if (this.#disposed || task.lifecycle.phase === 'ended') return;
+    switch (message.type) {
+      case 'started':
+        this.#thread = this.#host.pool.thread(message.threadId);
+        this.#host.started(this);
+        break;
+      case 'progress':
+        if (task.lifecycle.acceptsProgress) {
+          this.#progress.offer(message.data === undefined ? { message: message.message } : { message: message.message, data: message.data });
+        }
+        break;
+      case 'frameworkMessage':
+        this.#host.frameworkMessage(this, message.data);
+        break;
+      case 'spawned':
+        (this.#processGroups ??= new Set()).add(message.pid);
+        if (task.lifecycle.killing) killGroup(message.pid, 'SIGTERM');
+        break;
+      case 'childExited':
+        this.#processGroups?.delete(message.pid);
+        break;
+      case 'frameworkMessageDropped':
+        this.#host.frameworkMessageDropped(this, message.bytes);
+        break;
+    }
+  }
+
+  async #onRejected(error: unknown): Promise<void> {
+    const host = this.#host;
+    if (host.destroyed) {
+      host.settled(this, { kind: 'terminated' });
+      return;
+    }
+    const fault = classifyRunError(error, host.pool.heapLimitFor(this.task.memoryMb), this.#terminating);
+    if (fault.loss !== 'kill') {
+      host.logger.warn({ taskId: this.task.id, job: this.task.job, loss: fault.loss, err: error }, 'worker thread lost');
+      host.workerReplaced(this, fault.loss);
+    } else if (this.#thread !== undefined) {
+      // piscina has called terminate(); the run settles once the thread is really gone.
+      const thread = this.#thread;
+      const exited = await waitForExit(thread, host.terminateWaitMs, host.clock);
+      if (!exited && thread.threadId !== -1) {
+        host.logger.warn({ taskId: this.task.id }, 'terminated worker thread has not exited yet; it holds its slot until it does');
+        host.lingering(thread);
+      }
+      host.workerReplaced(this, 'kill');
+    }
+    host.settled(this, fault.outcome);
+  }
+
+  #signalGroups(signal: NodeJS.Signals): void {
+    const groups = this.#processGroups;
+    if (groups === undefined) return;
+    for (const pid of groups) killGroup(pid, signal);
+  }
+
+  #clearEscalation(): void {
+    if (this.#escalationTimer !== undefined) this.#host.clock.clearTimeout(this.#escalationTimer);
+    this.#escalationTimer = undefined;
+  }
+}
