@@ -13,8 +13,10 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { RunRequest, RunResponse, WorkerToMain } from '../../workers/protocol.js';
 import { killGroup } from '../../workers/process-group.js';
-import { classifyRunError, type WorkerLoss } from './faults.js';
+import type { PoolExecutorEvents } from './events.js';
+import { classifyRunError } from './faults.js';
 import { ProgressLimiter } from './progress.js';
+import type { StatusReporter } from './status.js';
 import type { ProgressUpdate, TaskRecord } from './task-table.js';
 import type { Outcome } from './task-state.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -31,14 +33,14 @@ export interface RunHost {
   readonly terminateWaitMs: number;
   /** The pool was destroyed under the run: its messages no longer matter. */
   readonly destroyed: boolean;
+  /** Framework messages of jobs go to the driver through it. */
+  readonly reporter: Pick<StatusReporter, 'sendFrameworkMessage'>;
+  /** The executor's events a run reports itself. */
+  emit<E extends 'workerReplaced' | 'frameworkMessageDropped'>(event: E, info: Parameters<PoolExecutorEvents[E]>[0]): void;
   /** The worker began the job. */
   started(run: TaskRun): void;
   /** A progress update, already rate-limited. */
   progress(run: TaskRun, update: ProgressUpdate): void;
-  frameworkMessage(run: TaskRun, data: Uint8Array): void;
-  frameworkMessageDropped(run: TaskRun, bytes: number): void;
-  /** Its thread was lost (crash, exit, out of memory) or terminated by escalation (`kill`). */
-  workerReplaced(run: TaskRun, loss: WorkerLoss): void;
   /** A thread terminated by escalation that has not exited in `terminateWaitMs`: it still holds a CPU. */
   lingering(thread: Worker): void;
   /** The run is over; the host drains and disposes it, then ends the task. */
@@ -186,7 +188,7 @@ export class TaskRun {
         }
         break;
       case 'frameworkMessage':
-        this.#host.frameworkMessage(this, message.data);
+        this.#host.reporter.sendFrameworkMessage(task.id, message.data);
         break;
       case 'spawned':
         (this.#processGroups ??= new Set()).add(message.pid);
@@ -196,7 +198,13 @@ export class TaskRun {
         this.#processGroups?.delete(message.pid);
         break;
       case 'frameworkMessageDropped':
-        this.#host.frameworkMessageDropped(this, message.bytes);
+        // Logged once per task: a job looping on oversized messages must not flood the log.
+        if (!task.messageDropped) {
+          task.messageDropped = true;
+          const limit = this.#host.maxFrameworkMessageBytes;
+          this.#host.logger.warn({ taskId: task.id, job: task.job, bytes: message.bytes, limit }, 'framework message from a job dropped: over the size limit');
+        }
+        this.#host.emit('frameworkMessageDropped', { taskId: task.id, job: task.job, bytes: message.bytes });
         break;
     }
   }
@@ -210,7 +218,7 @@ export class TaskRun {
     const fault = classifyRunError(error, host.pool.heapLimitFor(this.task.memoryMb), this.#terminating);
     if (fault.loss !== 'kill') {
       host.logger.warn({ taskId: this.task.id, job: this.task.job, loss: fault.loss, err: error }, 'worker thread lost');
-      host.workerReplaced(this, fault.loss);
+      host.emit('workerReplaced', { reason: fault.loss, taskId: this.task.id });
     } else if (this.#thread !== undefined) {
       // piscina has called terminate(); the run settles once the thread is really gone.
       const thread = this.#thread;
@@ -219,7 +227,7 @@ export class TaskRun {
         host.logger.warn({ taskId: this.task.id }, 'terminated worker thread has not exited yet; it holds its slot until it does');
         host.lingering(thread);
       }
-      host.workerReplaced(this, 'kill');
+      host.emit('workerReplaced', { reason: 'kill', taskId: this.task.id });
     }
     host.settled(this, fault.outcome);
   }

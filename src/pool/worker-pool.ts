@@ -15,6 +15,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { JobModuleError } from './errors.js';
 import type { DescribeResponse, RunRequest, RunResponse, WorkerRequest, WorkerResponse, WorkerStartup } from '../../workers/protocol.js';
 
 /** A smaller heap cannot even load the worker and its job modules. */
@@ -66,6 +67,24 @@ export class WorkerPool {
   readonly #lanes = new Map<number, Lane>();
   #runs = 0;
   #destroyed = false;
+
+  /**
+   * Creates the pool and waits for the ready handshake: a worker loads the job modules and
+   * lists their jobs. Rejects with MPE_JOB_MODULE (the pool destroyed) when it cannot.
+   */
+  static async start(config: WorkerPoolConfig): Promise<{ pool: WorkerPool; jobs: readonly string[] }> {
+    const pool = new WorkerPool(config);
+    try {
+      const described = await pool.describe();
+      if (!described.ok) throw new JobModuleError(described.message);
+      return { pool, jobs: described.jobs };
+    } catch (error) {
+      await pool.destroy();
+      if (error instanceof JobModuleError) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new JobModuleError(`the worker pool failed to start: ${reason}`, { cause: error });
+    }
+  }
 
   constructor(config: WorkerPoolConfig) {
     this.#config = config;
