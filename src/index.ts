@@ -8,8 +8,8 @@ export type { CallbackResult, Executor, ExecutorDriver, StatusUpdateInput } from
 export { MesosExecutorDriver } from './driver/driver.js';
 export type { MesosExecutorDriverOptions } from './driver/driver.js';
 export type { DisconnectReason, DriverEvents } from './driver/events.js';
-export { readExecutorEnvironment, Secret } from './driver/environment.js';
-export type { AgentEndpoint, ExecutorEnvironment, ServerVerification, TlsSettings } from './driver/environment.js';
+export { readExecutorEnvironment, Secret } from './driver/executor-environment.js';
+export type { AgentEndpoint, ExecutorEnvironment, ServerVerification, TlsSettings } from './driver/executor-environment.js';
 export type { AgentTransport, CallResult, EventStream, StreamHandlers, SubscribeResult } from './driver/transport.js';
 export type { Clock } from './clock.js';
 
@@ -19,8 +19,8 @@ export type { RecordIODecoderOptions } from './protocol/recordio.js';
 export { codecFor, jsonCodec, protobufCodec } from './protocol/codec.js';
 export type { Codec, ContentType } from './protocol/codec.js';
 export { formatDuration, parseDuration } from './protocol/duration.js';
-export { buildExecutorEnvironment, ENV } from './protocol/environment.js';
-export type { ExecutorEnvironmentSpec } from './protocol/environment.js';
+export { buildExecutorEnvironment, ENV } from './protocol/environment-variables.js';
+export type { ExecutorEnvironmentSpec } from './protocol/environment-variables.js';
 export { withDeclaredDefaults } from './proto/schema.js';
 export { TASK_STATES, TERMINAL_TASK_STATES, isTerminalState } from './proto/types.js';
 export type {

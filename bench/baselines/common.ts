@@ -2,7 +2,7 @@
 // an Executor under the same MesosExecutorDriver as ours (same wire, same reliability).
 import { parseArgs } from 'node:util';
 import { MesosExecutorDriver } from '../../src/driver/driver.js';
-import { readExecutorEnvironment } from '../../src/driver/environment.js';
+import { readExecutorEnvironment } from '../../src/driver/executor-environment.js';
 import { Status, type Executor, type ExecutorDriver } from '../../src/executor.js';
 import { createLogger, type LogLevel } from '../../src/log.js';
 import type { TaskInfo } from '../../src/proto/types.js';

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Client, type Dispatcher } from 'undici';
-import { readExecutorEnvironment } from '../../src/driver/environment.js';
+import { readExecutorEnvironment } from '../../src/driver/executor-environment.js';
 import { protobufCodec } from '../../src/protocol/codec.js';
 import { RecordIODecoder } from '../../src/protocol/recordio.js';
 import type { Call, TaskID, TaskState } from '../../src/proto/types.js';

@@ -6,7 +6,7 @@
 // shipped command (dist/src/cli/main.js) itself.
 import { parseArgs } from 'node:util';
 import { MesosExecutorDriver } from '../../src/driver/driver.js';
-import { readExecutorEnvironment } from '../../src/driver/environment.js';
+import { readExecutorEnvironment } from '../../src/driver/executor-environment.js';
 import { Status, type Executor } from '../../src/executor.js';
 import { createLogger, type LogLevel } from '../../src/log.js';
 import { PoolExecutor } from '../../src/pool/index.js';

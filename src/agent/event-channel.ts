@@ -6,7 +6,7 @@ import type { EventEmitter } from 'eventemitter3';
 import type { Codec } from '../protocol/codec.js';
 import type { Event } from '../proto/types.js';
 import type { AgentCounters, LocalAgentEvents } from './events.js';
-import { EventStream, type StreamCloseReason } from './event-stream.js';
+import { AgentEventStream, type StreamCloseReason } from './agent-event-stream.js';
 
 /** What sendGarbage writes on the stream. */
 export type GarbageKind = 'bad-length' | 'bad-record';
@@ -14,7 +14,7 @@ export type GarbageKind = 'bad-length' | 'bad-record';
 type Counters = { -readonly [K in 'eventsSent' | 'eventsLost' | 'heartbeatsSent']: AgentCounters[K] };
 
 export class EventChannel {
-  #stream: EventStream | undefined;
+  #stream: AgentEventStream | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   readonly #heartbeatIntervalMs: number;
   readonly #counters: Counters;
@@ -34,14 +34,14 @@ export class EventChannel {
    * A new subscription's stream: the previous one ends (its body finished), the 200 head goes
    * out at once. Events go on it only once {@link attach}ed.
    */
-  open200(res: ServerResponse, codec: Codec): EventStream {
+  open200(res: ServerResponse, codec: Codec): AgentEventStream {
     this.close('resubscribed', 'end');
-    const stream: EventStream = new EventStream(res, codec, (reason) => this.#closed(stream, reason));
+    const stream: AgentEventStream = new AgentEventStream(res, codec, (reason) => this.#closed(stream, reason));
     return stream;
   }
 
   /** The stream becomes the current one; the first HEARTBEAT comes one interval later, as upstream's heartbeater starts. */
-  attach(stream: EventStream): void {
+  attach(stream: AgentEventStream): void {
     this.#stream = stream;
     this.#stopHeartbeat();
     this.#heartbeat = setInterval(() => {
@@ -53,7 +53,7 @@ export class EventChannel {
 
   /** Slave::subscribe for a terminating executor: a stream that carries only SHUTDOWN, then ends. */
   shutdownOnly(res: ServerResponse, codec: Codec): void {
-    const stream = new EventStream(res, codec, () => {});
+    const stream = new AgentEventStream(res, codec, () => {});
     this.#sendOn(stream, { type: 'SHUTDOWN' });
     stream.end('shutdown-only');
   }
@@ -67,7 +67,7 @@ export class EventChannel {
     return false;
   }
 
-  #sendOn(stream: EventStream, event: Event): boolean {
+  #sendOn(stream: AgentEventStream, event: Event): boolean {
     const delivered = stream.send(event);
     if (delivered) this.#counters.eventsSent++;
     else this.#counters.eventsLost++;
@@ -107,7 +107,7 @@ export class EventChannel {
     return stream.sendRaw(bytes);
   }
 
-  #closed(stream: EventStream, reason: StreamCloseReason): void {
+  #closed(stream: AgentEventStream, reason: StreamCloseReason): void {
     if (this.#stream !== stream) return;
     this.#stream = undefined;
     this.#stopHeartbeat();

@@ -1,7 +1,7 @@
 // The LocalAgent's typed event map and the shapes it reports.
 import type { ContentType } from '../protocol/codec.js';
 import type { Call, CallType, Event, TaskStatus } from '../proto/types.js';
-import type { StreamCloseReason } from './event-stream.js';
+import type { StreamCloseReason } from './agent-event-stream.js';
 import type { ExecutorExit } from './executor-process.js';
 import type { UpdateOutcome } from './agent-task-table.js';
 

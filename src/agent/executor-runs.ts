@@ -3,7 +3,7 @@
 // exit that ends the run (upstream `Slave::launchExecutor`, `registerExecutorTimeout`,
 // `reregisterExecutorTimeout`, `executorTerminated`).
 import { formatDuration } from '../protocol/duration.js';
-import { buildExecutorEnvironment } from '../protocol/environment.js';
+import { buildExecutorEnvironment } from '../protocol/environment-variables.js';
 import { Containerizer } from './containerizer.js';
 import type { ExecutorExit, ExecutorHandle, LaunchExecutorOptions } from './executor-process.js';
 import type { ExecutorSession, PendingTermination } from './executor-session.js';

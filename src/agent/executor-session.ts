@@ -13,7 +13,7 @@ import { AckQueue, type AckTiming, type PendingAck } from './ack-queue.js';
 import { AgentTaskTable, type UpdateCounters } from './agent-task-table.js';
 import type { AgentCounters, ExecutorState, LocalAgentEvents, UpdateSource } from './events.js';
 import { EventChannel, type GarbageKind } from './event-channel.js';
-import type { StreamCloseReason } from './event-stream.js';
+import type { StreamCloseReason } from './agent-event-stream.js';
 import type { AgentConfig } from './options.js';
 
 /** A task to launch: a TaskInfo whose `name`, `agent_id` and `executor` may be left out. */

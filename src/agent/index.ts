@@ -18,7 +18,7 @@ export type {
 } from './events.js';
 export type { ExecutorExit, ExecutorHandle, LaunchExecutorOptions } from './executor-process.js';
 export type { FaultTarget, RespondStatusOptions } from './faults.js';
-export type { StreamCloseReason } from './event-stream.js';
+export type { StreamCloseReason } from './agent-event-stream.js';
 export type { AgentTaskPhase, AgentTaskRecord, UpdateOutcome } from './agent-task-table.js';
 export { validateExecutorCall, isValidUuid } from './validation.js';
 export { acceptsMediaType } from './accept.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { AgentStateError } from '../errors.js';
 import { jsonCodec, protobufCodec, type Codec, type ContentType } from '../protocol/codec.js';
-import { formatHostPort } from '../protocol/environment.js';
+import { formatHostPort } from '../protocol/environment-variables.js';
 import type { KillPolicy, TaskGroupInfo, TaskInfo } from '../proto/types.js';
 import * as is from '../validate.js';
 import type { AgentTaskRecord } from './agent-task-table.js';

@@ -5,7 +5,7 @@ import { userInfo } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import { InvalidOptionError } from '../errors.js';
 import type { ContentType } from '../protocol/codec.js';
-import { AGENT_DEFAULTS, DEFAULT_AGENT_PID_ID, PID_ID } from '../protocol/environment.js';
+import { AGENT_DEFAULTS, DEFAULT_AGENT_PID_ID, PID_ID } from '../protocol/environment-variables.js';
 import type { ExecutorInfo, FrameworkCapabilityType, FrameworkInfo } from '../proto/types.js';
 import * as is from '../validate.js';
 

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import { MesosExecutorDriver } from '../driver/driver.js';
-import { readExecutorEnvironment } from '../driver/environment.js';
-import { ENV } from '../protocol/environment.js';
+import { readExecutorEnvironment } from '../driver/executor-environment.js';
+import { ENV } from '../protocol/environment-variables.js';
 import { Status } from '../executor.js';
 import { createLogger } from '../log.js';
 import { createExecutorMetrics, startMetricsServer, writeMetricsAddress, type MetricsServer } from '../metrics/index.js';

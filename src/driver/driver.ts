@@ -16,7 +16,7 @@ import {
 } from '../proto/types.js';
 import { AgentConnection, type ConnectionStateKind, type SubscribeCall } from './connection.js';
 import { eventTypeName, routeEvent, type EventHandlers } from './event-router.js';
-import { readExecutorEnvironment, type ExecutorEnvironment } from './environment.js';
+import { readExecutorEnvironment, type ExecutorEnvironment } from './executor-environment.js';
 import type { DisconnectReason, DriverEvents } from './events.js';
 import { resolveDriverOptions, type MesosExecutorDriverOptions, type ResolvedDriverOptions } from './options.js';
 import { loadTlsOptions } from './tls.js';

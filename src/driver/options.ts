@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import * as is from '../validate.js';
 import type { ContentType } from '../protocol/codec.js';
-import type { ExecutorEnvironment } from './environment.js';
+import type { ExecutorEnvironment } from './executor-environment.js';
 import type { AgentTransport } from './transport.js';
 
 export interface MesosExecutorDriverOptions {

@@ -3,7 +3,7 @@
 // on demand.
 import { MesosExecutorDriver, type MesosExecutorDriverOptions } from '../../src/driver/driver.js';
 import type { Executor } from '../../src/executor.js';
-import { buildExecutorEnvironment } from '../../src/protocol/environment.js';
+import { buildExecutorEnvironment } from '../../src/protocol/environment-variables.js';
 import type { AgentTransport, CallResult, EventStream, StreamHandlers, SubscribeResult } from '../../src/driver/transport.js';
 import { protobufCodec } from '../../src/protocol/codec.js';
 import { encodeRecord } from '../../src/protocol/recordio.js';

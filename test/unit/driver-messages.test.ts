@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { MAX_FRAMEWORK_MESSAGE_BYTES, MAX_FRAMEWORK_MESSAGE_BYTES_IN_FLIGHT, MesosExecutorDriver } from '../../src/driver/driver.js';
 import type { CallResult } from '../../src/driver/transport.js';
-import { buildExecutorEnvironment } from '../../src/protocol/environment.js';
+import { buildExecutorEnvironment } from '../../src/protocol/environment-variables.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { RecordingExecutor } from '../helpers/recording-executor.js';
 import { ScriptedTransport } from '../helpers/scripted-transport.js';

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
 import { EnvironmentError, MesosExecutorError } from '../../src/errors.js';
-import { Secret, readExecutorEnvironment, type ExecutorEnvironment } from '../../src/driver/environment.js';
+import { Secret, readExecutorEnvironment, type ExecutorEnvironment } from '../../src/driver/executor-environment.js';
 import {
   AGENT_DEFAULTS,
   ENV,
@@ -10,7 +10,7 @@ import {
   parseAgentPid,
   parseHostPort,
   type ExecutorEnvironmentSpec,
-} from '../../src/protocol/environment.js';
+} from '../../src/protocol/environment-variables.js';
 
 type Env = Record<string, string | undefined>;
 

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { MesosExecutorDriver } from '../../src/driver/driver.js';
 import { GuardedEmitter } from '../../src/guarded-emitter.js';
 import type { Logger } from '../../src/log.js';
-import { buildExecutorEnvironment } from '../../src/protocol/environment.js';
+import { buildExecutorEnvironment } from '../../src/protocol/environment-variables.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { RecordingExecutor } from '../helpers/recording-executor.js';
 import { ScriptedTransport } from '../helpers/scripted-transport.js';

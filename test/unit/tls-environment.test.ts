@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { EnvironmentError } from '../../src/errors.js';
-import { readExecutorEnvironment } from '../../src/driver/environment.js';
+import { readExecutorEnvironment } from '../../src/driver/executor-environment.js';
 import { readSslFlags, type ServerVerification, type TlsSettings } from '../../src/driver/ssl-flags.js';
 
 type Env = Record<string, string | undefined>;

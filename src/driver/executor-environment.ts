@@ -1,12 +1,12 @@
 // Reads the environment a Mesos agent gives an executor (PROTOCOL.md §1.1–§1.3) once, at the
 // boundary, into a frozen, fully resolved `ExecutorEnvironment`. Everything after this trusts it.
-// Variable names, PID parsing and the inverse (the builder) live in src/protocol/environment.ts.
+// Variable names, PID parsing and the inverse (the builder) live in src/protocol/environment-variables.ts.
 import { isAbsolute, relative, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { EnvironmentError } from '../errors.js';
 import { invalidVariable } from './variable-error.js';
 import { tryParseDuration } from '../protocol/duration.js';
-import { ENV, formatHostPort, parseAgentPid, parseHostPort, type AgentPid } from '../protocol/environment.js';
+import { ENV, formatHostPort, parseAgentPid, parseHostPort, type AgentPid } from '../protocol/environment-variables.js';
 import { readSslFlags, type TlsSettings } from './ssl-flags.js';
 
 export type { ServerVerification, TlsSettings } from './ssl-flags.js';

@@ -16,7 +16,8 @@ export type StreamCloseReason =
   | 'client-closed'
   | 'stopped';
 
-export class EventStream {
+/** The agent writing one subscriber's stream (the executor reads it through the driver's `EventStream`, src/driver/transport.ts). */
+export class AgentEventStream {
   readonly codec: Codec;
   readonly #res: ServerResponse;
   #open = true;

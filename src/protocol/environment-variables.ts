@@ -2,7 +2,7 @@
 // the wire may import: the variable names, parsers for the agent PID and `host:port`, and the
 // builder the local agent uses to launch an executor process exactly as upstream does
 // (`executorEnvironment()` in `src/slave/slave.cpp`, plus MESOS_SANDBOX from the containerizer).
-// The executor side's reader lives in src/driver/environment.ts.
+// The executor side's reader lives in src/driver/executor-environment.ts.
 import { InvalidOptionError } from '../errors.js';
 import * as is from '../validate.js';
 import { formatDuration } from './duration.js';
