@@ -20,31 +20,31 @@ export interface SerialLoopHooks {
  * costs no extra microtask per callback. Errors never escape: they go to `onError`.
  */
 export class SerialLoop {
-  private readonly hooks: SerialLoopHooks;
-  private queue: LoopTask[] = [];
-  private head = 0;
-  private running = false;
-  private closed = false;
-  private idleWaiters: Array<() => void> = [];
+  readonly #hooks: SerialLoopHooks;
+  #queue: LoopTask[] = [];
+  #head = 0;
+  #running = false;
+  #closed = false;
+  #idleWaiters: Array<() => void> = [];
 
   constructor(hooks: SerialLoopHooks = {}) {
-    this.hooks = hooks;
+    this.#hooks = hooks;
   }
 
   /** Tasks queued and not yet started. */
   get pending(): number {
-    return this.queue.length - this.head;
+    return this.#queue.length - this.#head;
   }
 
   /** True while a task is running (including one awaiting its promise). */
   get busy(): boolean {
-    return this.running;
+    return this.#running;
   }
 
   enqueue(task: LoopTask): void {
-    if (this.closed) return;
-    this.queue.push(task);
-    if (!this.running) this.drain();
+    if (this.#closed) return;
+    this.#queue.push(task);
+    if (!this.#running) this.#drain();
   }
 
   /**
@@ -52,10 +52,10 @@ export class SerialLoop {
    * starts after it. Used when the driver stops or aborts: no more callbacks.
    */
   close(): void {
-    this.closed = true;
-    this.queue = [];
-    this.head = 0;
-    if (!this.running) this.notifyIdle();
+    this.#closed = true;
+    this.#queue = [];
+    this.#head = 0;
+    if (!this.#running) this.#notifyIdle();
   }
 
   /**
@@ -63,76 +63,76 @@ export class SerialLoop {
    * callback (the `error` callback after an abort).
    */
   closeWith(last: LoopTask): void {
-    this.queue = [last];
-    this.head = 0;
-    this.closed = true;
-    if (!this.running) this.drain();
+    this.#queue = [last];
+    this.#head = 0;
+    this.#closed = true;
+    if (!this.#running) this.#drain();
   }
 
   /** Resolves once nothing is running or queued. */
   idle(): Promise<void> {
-    if (!this.running && this.pending === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    if (!this.#running && this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  private drain(): void {
-    this.running = true;
-    while (this.head < this.queue.length) {
-      const task = this.queue[this.head]!;
-      this.head++;
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.head);
-        this.head = 0;
+  #drain(): void {
+    this.#running = true;
+    while (this.#head < this.#queue.length) {
+      const task = this.#queue[this.#head]!;
+      this.#head++;
+      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
       }
       const started = performance.now();
       let result: CallbackResult;
       try {
         result = task.run();
       } catch (error) {
-        this.report(task.name, error);
-        this.done(task.name, started);
+        this.#report(task.name, error);
+        this.#done(task.name, started);
         continue;
       }
       if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
         (result as Promise<void>).then(
-          () => this.resume(task.name, started),
+          () => this.#resume(task.name, started),
           (error: unknown) => {
-            this.report(task.name, error);
-            this.resume(task.name, started);
+            this.#report(task.name, error);
+            this.#resume(task.name, started);
           },
         );
         return;
       }
-      this.done(task.name, started);
+      this.#done(task.name, started);
     }
-    this.running = false;
-    this.notifyIdle();
+    this.#running = false;
+    this.#notifyIdle();
   }
 
-  private resume(name: string, started: number): void {
-    this.done(name, started);
-    this.drain();
+  #resume(name: string, started: number): void {
+    this.#done(name, started);
+    this.#drain();
   }
 
-  private done(name: string, started: number): void {
+  #done(name: string, started: number): void {
     try {
-      this.hooks.onDone?.(name, performance.now() - started);
+      this.#hooks.onDone?.(name, performance.now() - started);
     } catch {
       // A failing timing hook must not stop the loop.
     }
   }
 
-  private report(name: string, error: unknown): void {
+  #report(name: string, error: unknown): void {
     try {
-      this.hooks.onError?.(name, error);
+      this.#hooks.onError?.(name, error);
     } catch {
       // A failing error hook must not stop the loop.
     }
   }
 
-  private notifyIdle(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
+  #notifyIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
 }

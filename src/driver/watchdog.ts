@@ -9,55 +9,55 @@ import type { Clock } from '../clock.js';
  * second and re-arming a timer per chunk would cost more than the check.
  */
 export class LivenessWatchdog {
-  private readonly timers: Clock;
-  private readonly timeoutMs: number;
-  private readonly onTimeout: () => void;
-  private lastActivity = 0;
-  private handle: unknown;
-  private armed = false;
+  readonly #timers: Clock;
+  readonly #timeoutMs: number;
+  readonly #onTimeout: () => void;
+  #lastActivity = 0;
+  #handle: unknown;
+  #armed = false;
 
   constructor(timers: Clock, timeoutMs: number, onTimeout: () => void) {
-    this.timers = timers;
-    this.timeoutMs = timeoutMs;
-    this.onTimeout = onTimeout;
+    this.#timers = timers;
+    this.#timeoutMs = timeoutMs;
+    this.#onTimeout = onTimeout;
   }
 
   get isArmed(): boolean {
-    return this.armed;
+    return this.#armed;
   }
 
   /** Starts watching (again), counting from now. */
   arm(): void {
     this.disarm();
-    this.armed = true;
-    this.lastActivity = this.timers.now();
-    this.schedule(this.timeoutMs);
+    this.#armed = true;
+    this.#lastActivity = this.#timers.now();
+    this.#schedule(this.#timeoutMs);
   }
 
   /** Records that bytes arrived. */
   activity(): void {
-    this.lastActivity = this.timers.now();
+    this.#lastActivity = this.#timers.now();
   }
 
   disarm(): void {
-    this.armed = false;
-    if (this.handle !== undefined) this.timers.clearTimeout(this.handle);
-    this.handle = undefined;
+    this.#armed = false;
+    if (this.#handle !== undefined) this.#timers.clearTimeout(this.#handle);
+    this.#handle = undefined;
   }
 
-  private schedule(ms: number): void {
-    this.handle = this.timers.setTimeout(() => this.check(), ms);
+  #schedule(ms: number): void {
+    this.#handle = this.#timers.setTimeout(() => this.#check(), ms);
   }
 
-  private check(): void {
-    this.handle = undefined;
-    if (!this.armed) return;
-    const silentFor = this.timers.now() - this.lastActivity;
-    if (silentFor >= this.timeoutMs) {
-      this.armed = false;
-      this.onTimeout();
+  #check(): void {
+    this.#handle = undefined;
+    if (!this.#armed) return;
+    const silentFor = this.#timers.now() - this.#lastActivity;
+    if (silentFor >= this.#timeoutMs) {
+      this.#armed = false;
+      this.#onTimeout();
     } else {
-      this.schedule(this.timeoutMs - silentFor);
+      this.#schedule(this.#timeoutMs - silentFor);
     }
   }
 }
