@@ -6,6 +6,7 @@ import type { CheckResult, HealthResult, ProbeType } from '../checks/index.js';
 import type { RefusableCall } from '../driver/events.js';
 import type { Executor } from '../executor.js';
 import type { WorkerLoss } from '../pool/faults.js';
+import type { BatchItemOutcome } from '../pool/events.js';
 import type { TerminalState } from '../pool/task-state.js';
 import type { EventType, TaskState } from '../proto/types.js';
 
@@ -75,3 +76,6 @@ export const REFUSABLE_CALLS = keys<RefusableCall>({ SUBSCRIBE: true, UPDATE: tr
  * was queued (TASK_ERROR, TASK_DROPPED, ...) never ran a job: it is in status_updates_total only.
  */
 export const ENDED_STATES = keys<TerminalState>({ TASK_FINISHED: true, TASK_FAILED: true, TASK_KILLED: true });
+
+/** How a batch item ended: its job returned, threw (or its result was refused), or it never ran (the task was killed first). */
+export const BATCH_ITEM_OUTCOMES = keys<BatchItemOutcome>({ succeeded: true, failed: true, not_run: true });

@@ -10,6 +10,8 @@ export const METRIC_PREFIX = 'mesos_executor_';
 export const TASKS_LAUNCHED_TOTAL = 'mesos_executor_tasks_launched_total';
 /** Counter{job_name,state}: accepted tasks that ended, by job and terminal state (FINISHED, FAILED, KILLED). */
 export const TASKS_ENDED_TOTAL = 'mesos_executor_tasks_ended_total';
+/** Counter{job_name,outcome}: items of batch tasks, by how each ended (succeeded, failed, not_run). */
+export const BATCH_ITEMS_TOTAL = 'mesos_executor_batch_items_total';
 /** Gauge: tasks accepted and waiting for a worker thread. */
 export const TASKS_QUEUED = 'mesos_executor_tasks_queued';
 /** Gauge: tasks handed to a worker thread and not yet ended. */
@@ -71,6 +73,7 @@ export const EXECUTOR_METRIC_NAMES: readonly string[] = Object.freeze([
   BUILD_INFO,
   TASKS_LAUNCHED_TOTAL,
   TASKS_ENDED_TOTAL,
+  BATCH_ITEMS_TOTAL,
   STATUS_UPDATES_TOTAL,
   TASKS_QUEUED,
   TASKS_RUNNING,

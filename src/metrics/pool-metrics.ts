@@ -7,8 +7,9 @@ import type { PoolExecutorEvents } from '../pool/events.js';
 import { binding, type MetricsBinding } from './binding.js';
 import { TASK_SECONDS_BUCKETS } from './buckets.js';
 import { CounterFamily, HistogramFamily } from './families.js';
-import { CHECK_RESULTS, ENDED_STATES, HEALTH_RESULTS, PROBE_TYPES, WORKER_LOSS_REASONS } from './labels.js';
+import { BATCH_ITEM_OUTCOMES, CHECK_RESULTS, ENDED_STATES, HEALTH_RESULTS, PROBE_TYPES, WORKER_LOSS_REASONS } from './labels.js';
 import {
+  BATCH_ITEMS_TOTAL,
   CHECKS_TOTAL,
   HEALTH_CHECK_KILLS_TOTAL,
   HEALTH_CHECKS_TOTAL,
@@ -29,6 +30,7 @@ import {
 export const POOL_METRIC_NAMES: readonly string[] = Object.freeze([
   TASKS_LAUNCHED_TOTAL,
   TASKS_ENDED_TOTAL,
+  BATCH_ITEMS_TOTAL,
   TASKS_QUEUED,
   TASKS_RUNNING,
   TASK_DURATION_SECONDS,
@@ -65,6 +67,8 @@ export interface PoolMetricsSource {
  * - `task_duration_seconds` runs from acceptance to the terminal update, so it includes the queue
  *   wait (`task_queue_wait_seconds`, acceptance to TASK_RUNNING): it is the time the task spent in
  *   this executor. Refused tasks have neither.
+ * - `batch_items_total{job_name,outcome}` counts a batch task's items as they end (a batch is
+ *   one task in `tasks_ended_total`): its rate is the work done, whatever the tasks carry.
  * - `pool_utilization_ratio` is `running / threads` at scrape time. piscina's own `utilization`
  *   is a mean since the pool started, of its default lane only: after a day of work it barely
  *   moves, so it cannot show load now. Averaged over time (`avg_over_time`), the sampled ratio
@@ -82,6 +86,11 @@ export function registerPoolMetrics(registry: Registry, pool: PoolMetricsSource)
     name: TASKS_ENDED_TOTAL,
     help: 'Accepted tasks that ended, by job and terminal state (TASK_FINISHED, TASK_FAILED, TASK_KILLED).',
     labels: [jobLabel, { name: 'state', values: ENDED_STATES }],
+  });
+  const batchItems = new CounterFamily(registry, {
+    name: BATCH_ITEMS_TOTAL,
+    help: 'Items of batch tasks that ended, by job and outcome (succeeded, failed, not_run: the task was killed before they ran).',
+    labels: [jobLabel, { name: 'outcome', values: BATCH_ITEM_OUTCOMES }],
   });
   new Gauge({
     name: TASKS_QUEUED,
@@ -163,6 +172,11 @@ export function registerPoolMetrics(registry: Registry, pool: PoolMetricsSource)
   on('taskEnded', (info) => {
     duration.observeLabel(info.job, info.durationMs / 1000);
     ended.inc(ended.slotOf(info.job, info.state));
+  });
+  on('batchItems', (info) => {
+    batchItems.inc(batchItems.slotOf(info.job, 'succeeded'), info.succeeded);
+    batchItems.inc(batchItems.slotOf(info.job, 'failed'), info.failed);
+    batchItems.inc(batchItems.slotOf(info.job, 'not_run'), info.notRun);
   });
   on('killEscalated', () => escalations.inc());
   on('workerReplaced', (info) => replacements.incLabel(info.reason));

@@ -11,6 +11,9 @@ import type { TerminalState } from './task-state.js';
 /** The state of a task refused before it was queued. */
 export type RefusedState = 'TASK_ERROR' | 'TASK_FAILED' | 'TASK_DROPPED' | 'TASK_LOST';
 
+/** How a batch item ended (the `outcome` label of `batch_items_total`). */
+export type BatchItemOutcome = 'succeeded' | 'failed' | 'not_run';
+
 export interface PoolExecutorEvents {
   /** A task's payload was valid; it is queued (TASK_STARTING sent). */
   taskAccepted: (info: { taskId: string; job: string }) => void;
@@ -26,6 +29,11 @@ export interface PoolExecutorEvents {
   progress: (info: { taskId: string; job: string; message: string }) => void;
   /** The task's terminal update was sent. `durationMs` counts from acceptance. */
   taskEnded: (info: { taskId: string; job: string; state: TerminalState; reason?: TaskStatusReason; durationMs: number }) => void;
+  /**
+   * Items of a batch task ended: as each chunk of its items comes back (succeeded, failed), and
+   * at a killed batch's end the ones that never ran (notRun).
+   */
+  batchItems: (info: { taskId: string; job: string; succeeded: number; failed: number; notRun: number }) => void;
   /** A kill's grace period ended with the job still running: its thread is being terminated. */
   killEscalated: (info: { taskId: string; job: string }) => void;
   /** A worker thread was lost and piscina replaces it. */

@@ -75,6 +75,26 @@ describe('pool metrics (typed events)', () => {
     assert.equal(samples.length, 6, 'no new series');
   });
 
+  it('batch_items_total counts batch items by job and outcome, every pair at 0 first', async () => {
+    const registry = new Registry();
+    const pool = new FakePool();
+    registerPoolMetrics(registry, pool);
+    const series = parseExposition(await registry.metrics()).filter((s) => s.name === N.BATCH_ITEMS_TOTAL);
+    assert.deepEqual(
+      series.map((s) => `${s.labels.job_name} ${s.labels.outcome} ${s.value}`),
+      ['noop succeeded 0', 'noop failed 0', 'noop not_run 0', 'primes succeeded 0', 'primes failed 0', 'primes not_run 0'],
+    );
+    pool.emit('batchItems', { taskId: 'a', job: 'primes', succeeded: 7, failed: 2, notRun: 0 });
+    pool.emit('batchItems', { taskId: 'a', job: 'primes', succeeded: 3, failed: 0, notRun: 0 });
+    pool.emit('batchItems', { taskId: 'b', job: 'noop', succeeded: 0, failed: 0, notRun: 40 });
+    pool.emit('batchItems', { taskId: 'c', job: 'notRegistered', succeeded: 5, failed: 5, notRun: 5 });
+    const get = await read(registry);
+    assert.equal(get(N.BATCH_ITEMS_TOTAL, { job_name: 'primes', outcome: 'succeeded' }), 10);
+    assert.equal(get(N.BATCH_ITEMS_TOTAL, { job_name: 'primes', outcome: 'failed' }), 2);
+    assert.equal(get(N.BATCH_ITEMS_TOTAL, { job_name: 'noop', outcome: 'not_run' }), 40);
+    assert.equal(get(N.BATCH_ITEMS_TOTAL), 52, 'an unregistered job is not counted');
+  });
+
   it('a job outside the registered set never becomes a label value', async () => {
     const registry = new Registry();
     const pool = new FakePool();
