@@ -35,7 +35,7 @@ export interface EfficiencyRow {
 }
 
 /** M runs of primes(limit) split over `threads` bare worker threads; wall ms from "go" to the last done. */
-async function reference(threads: number, limit: number, tasks: number): Promise<{ wallMs: number; foreignCpuShare: number }> {
+export async function reference(threads: number, limit: number, tasks: number): Promise<{ wallMs: number; foreignCpuShare: number }> {
   const per = Math.ceil(tasks / threads);
   const workers = Array.from({ length: threads }, () => new Worker(PRIMES_WORKER, { workerData: { limit, count: per } }));
   try {

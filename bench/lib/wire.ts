@@ -154,18 +154,19 @@ export class WireRig {
   }
 
   /** Launches one task; with `watch`, its LAUNCH/RUNNING/terminal times are kept and returned. */
-  launch(data: Buffer, options: { watch?: boolean; killPolicy?: KillPolicy } = {}): { taskId: string; timing?: Promise<TaskTiming> } {
+  launch(data: Buffer, options: { watch?: boolean; killPolicy?: KillPolicy; cpus?: number } = {}): { taskId: string; timing?: Promise<TaskTiming> } {
     const taskId = `t${++this.#seq}`;
+    const resources = options.cpus === undefined ? {} : { resources: [{ name: 'cpus', type: 'SCALAR' as const, scalar: { value: options.cpus } }] };
     if (options.watch === true) {
       const timing: TaskTiming & { resolve?: () => void } = { launchedAt: performance.now(), runningAt: undefined, endedAt: undefined, state: undefined };
       const done = new Promise<TaskTiming>((resolve) => {
         timing.resolve = () => resolve(timing);
       });
       this.#watched.set(taskId, timing);
-      this.agent.launchTask({ task_id: taskId, data, ...(options.killPolicy !== undefined ? { kill_policy: options.killPolicy } : {}) });
+      this.agent.launchTask({ task_id: taskId, data, ...resources, ...(options.killPolicy !== undefined ? { kill_policy: options.killPolicy } : {}) });
       return { taskId, timing: done };
     }
-    this.agent.launchTask({ task_id: taskId, data });
+    this.agent.launchTask({ task_id: taskId, data, ...resources });
     return { taskId };
   }
 
@@ -208,7 +209,7 @@ export class WireRig {
    * {@link DEFAULT_WINDOW}) are in flight, refilled as tasks end. CPU is read before the first LAUNCH and after the executor
    * has had `settleMs` to take in the last ACKs.
    */
-  async batch(count: number, data: Buffer, options: { window?: number; settleMs?: number; onProgress?: (done: number) => void } = {}): Promise<BatchResult> {
+  async batch(count: number, data: Buffer, options: { window?: number; settleMs?: number; onProgress?: (done: number) => void; cpus?: number } = {}): Promise<BatchResult> {
     const pid = this.executor.pid;
     const settleMs = options.settleMs ?? 250;
     await sleep(50);
@@ -221,14 +222,15 @@ export class WireRig {
     const t0 = performance.now();
     const window = options.window ?? Math.min(count, DEFAULT_WINDOW);
     let launched = 0;
+    const launchOptions = options.cpus === undefined ? {} : { cpus: options.cpus };
     while (launched < Math.min(window, count)) {
-      this.launch(data);
+      this.launch(data, launchOptions);
       launched++;
     }
     if (launched < count) {
       this.#onTerminal = () => {
         if (launched < count) {
-          this.launch(data);
+          this.launch(data, launchOptions);
           launched++;
         }
       };
@@ -288,6 +290,11 @@ export class WireRig {
       await this.agent.stop();
     }
   }
+}
+
+/** `{"job": job, "batch": items}` as TaskInfo.data. */
+export function batchPayload(job: string, items: readonly unknown[]): Buffer {
+  return Buffer.from(JSON.stringify({ job, batch: items }));
 }
 
 /** `{"job": job, "input": input}` as TaskInfo.data. */
