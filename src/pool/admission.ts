@@ -9,12 +9,14 @@ import type { Logger } from '../log.js';
 import type { TaskInfo, TaskStatusReason } from '../proto/types.js';
 import type { RefusedState } from './events.js';
 import { maxCompletionProblem } from './kill-policy.js';
-import { parsePayload, type TaskPayload } from './payload.js';
+import { parseTaskData, type ParsedPayload } from './payload.js';
 
 export interface AdmissionContext {
   readonly logger: Logger;
   readonly jobs: ReadonlySet<string>;
   readonly maxPayloadBytes: number;
+  readonly maxBatchItems: number;
+  readonly maxBatchItemBytes: number;
   readonly maxQueuedTasks: number;
   readonly maxQueuedBytes: number;
   /** A task with this id is live (a status for it would land on that task). */
@@ -32,7 +34,7 @@ export interface AdmissionContext {
 
 /** One task's fate, in the order of the tasks. */
 export type Admitted =
-  | { readonly kind: 'accept'; readonly task: TaskInfo; readonly payload: TaskPayload }
+  | { readonly kind: 'accept'; readonly task: TaskInfo; readonly payload: ParsedPayload }
   | { readonly kind: 'refuse'; readonly taskId: string; readonly state: RefusedState; readonly message: string; readonly reason: TaskStatusReason | undefined };
 
 export interface Admission {
@@ -43,7 +45,7 @@ export interface Admission {
 
 interface Checked {
   readonly task: TaskInfo;
-  readonly payload?: TaskPayload;
+  readonly payload?: ParsedPayload;
   readonly problem?: string;
 }
 
@@ -66,7 +68,7 @@ export function admit(tasks: readonly TaskInfo[], isGroup: boolean, context: Adm
       continue;
     }
     try {
-      checked.push({ task, payload: parsePayload(task.data, context.jobs, context.maxPayloadBytes) });
+      checked.push({ task, payload: parseTaskData(task.data, context.jobs, { maxBytes: context.maxPayloadBytes, maxBatchItems: context.maxBatchItems, maxBatchItemBytes: context.maxBatchItemBytes }) });
     } catch (error) {
       checked.push({ task, problem: error instanceof Error ? error.message : String(error) });
     }

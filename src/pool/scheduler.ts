@@ -14,17 +14,20 @@ import type { FrameworkInfo, KillPolicy, TaskInfo } from '../proto/types.js';
 import { TaskChecks, type TaskChecksHost } from '../checks/index.js';
 import type { Clock } from '../clock.js';
 import { admit } from './admission.js';
+import { concludeBatch } from './batch-file.js';
+import { BatchTask } from './batch-task.js';
 import { Allocation } from './allocation.js';
 import type { PoolExecutorEvents, RefusedState } from './events.js';
 import { maxCompletionMs, resolveKillGraceMs } from './kill-policy.js';
 import type { ResolvedPoolOptions } from './options.js';
-import { resourceCpus, taskMemoryMb, type TaskPayload } from './payload.js';
+import { resourceCpus, taskMemoryMb, type ParsedPayload } from './payload.js';
 import { Waiters, type ShutdownTasks } from './shutdown.js';
 import { StatusReporter } from './status.js';
 import { TaskQueue } from './task-queue.js';
 import { TaskRun, type RunHost } from './task-run.js';
 import { TaskTable, type ProgressUpdate, type TaskGroup, type TaskRecord } from './task-table.js';
 import { TaskLifecycle, type Effect, type KillCause, type Outcome, type StatusEffect, type TerminalState } from './task-state.js';
+import type { ChunkResponse } from '../../workers/protocol.js';
 import type { WorkerPool } from './worker-pool.js';
 
 /** Where the scheduler reports: the executor's own `emit` (which keeps a throwing listener out). */
@@ -40,6 +43,11 @@ export class TaskScheduler implements ShutdownTasks {
   readonly #table = new TaskTable();
   /** Accepted tasks waiting for a free thread, in launch order. */
   readonly #queue = new TaskQueue();
+  /**
+   * Batch tasks already dispatched that could use another thread (items left, under their
+   * concurrency): served before the queue, as a task holding cpus is (Mesos allocated them).
+   */
+  readonly #hungry = new Set<TaskRecord>();
   /** The checks of live tasks that have a check or a health check (src/checks). */
   readonly #checks = new Map<string, TaskChecks>();
   /** Bound once, to the driver that delivered SUBSCRIBED. */
@@ -191,6 +199,7 @@ export class TaskScheduler implements ShutdownTasks {
     this.#shuttingDown = true;
     this.#destroyed = true;
     this.#queue.clear();
+    this.#hungry.clear();
     for (const checks of this.#checks.values()) checks.stop();
     this.#checks.clear();
     for (const record of this.#table.list()) record.run?.dispose();
@@ -206,6 +215,8 @@ export class TaskScheduler implements ShutdownTasks {
       logger: this.#logger,
       jobs: this.#jobs,
       maxPayloadBytes: this.#options.maxPayloadBytes,
+      maxBatchItems: this.#options.maxBatchItems,
+      maxBatchItemBytes: this.#options.maxBatchItemBytes,
       maxQueuedTasks: this.#options.maxQueuedTasks,
       maxQueuedBytes: this.#options.maxQueuedBytes,
       isLive: (id) => this.#table.has(id),
@@ -230,18 +241,21 @@ export class TaskScheduler implements ShutdownTasks {
     this.#emit('taskRejected', { taskId, state, message });
   }
 
-  #accept(task: TaskInfo, payload: TaskPayload, group: TaskGroup | undefined): void {
+  #accept(task: TaskInfo, payload: ParsedPayload, group: TaskGroup | undefined): void {
     const lifecycle = new TaskLifecycle();
+    const cpus = resourceCpus(task.resources);
     const record = this.#table.add({
       task,
       job: payload.job,
-      input: payload.input,
+      input: payload.kind === 'single' ? payload.input : undefined,
+      // A little slack so that 0.1 + 0.2 cpus rounds to 1, not 2.
+      ...(payload.kind === 'batch' ? { batch: { items: payload.items, concurrency: Math.max(1, Math.ceil(cpus - 1e-9)) } } : {}),
       memoryMb: this.#options.taskMemoryLimits ? taskMemoryMb(task) : undefined,
       group,
       lifecycle,
       acceptedAt: this.#clock.now(),
     });
-    this.#allocation.addTask(record.id, resourceCpus(task.resources));
+    this.#allocation.addTask(record.id, cpus);
     this.#queue.add(record);
     const checks = TaskChecks.for(task, this.#options.checks, this.#checksHost(record));
     if (checks !== undefined) this.#checks.set(record.id, checks);
@@ -254,18 +268,51 @@ export class TaskScheduler implements ShutdownTasks {
 
   // ---- runs ----
 
-  /** Hands queued tasks' runs to the pool while fewer than `threads` runs are in flight. */
+  /**
+   * Hands runs to the pool while fewer than `threads` are in flight: first more chunks of the
+   * batches already running, then the queued tasks.
+   */
   #pump(): void {
-    while (!this.#shuttingDown && this.#inFlight + this.#lingering < this.threads && this.#queue.size > 0) {
-      const record = this.#queue.shift()!;
+    while (!this.#shuttingDown && this.#inFlight + this.#lingering < this.threads) {
+      const hungry = this.#nextHungry();
+      if (hungry !== undefined) {
+        this.#dispatchChunk(hungry, hungry.run as BatchTask);
+        continue;
+      }
+      const record = this.#queue.shift();
+      if (record === undefined) break;
       if (this.#table.get(record.id) === record) this.#dispatch(record);
     }
   }
 
+  #nextHungry(): TaskRecord | undefined {
+    for (const record of this.#hungry) {
+      if (record.run instanceof BatchTask && record.run.ready) return record;
+      this.#hungry.delete(record);
+    }
+    return undefined;
+  }
+
   #dispatch(record: TaskRecord): void {
     record.lifecycle.dispatch();
+    if (record.batch !== undefined) {
+      const { maxBatchResultBytes, progressIntervalMs } = this.#options;
+      const batch = new BatchTask(record.batch.items, record.batch.concurrency, maxBatchResultBytes, this.#clock, progressIntervalMs, (message) =>
+        this.#sendProgress(record, { message }),
+      );
+      record.run = batch;
+      this.#dispatchChunk(record, batch);
+      return;
+    }
     this.#inFlight++;
     record.run = new TaskRun(record, this.#runHost);
+  }
+
+  /** One more chunk of a batch task on the pool (each chunk is a run, and holds a thread). */
+  #dispatchChunk(record: TaskRecord, batch: BatchTask): void {
+    if (batch.dispatch((chunk) => new TaskRun(record, this.#runHost, chunk)) !== undefined) this.#inFlight++;
+    if (batch.ready) this.#hungry.add(record);
+    else this.#hungry.delete(record);
   }
 
   #makeRunHost(): RunHost {
@@ -293,7 +340,8 @@ export class TaskScheduler implements ShutdownTasks {
           this.#pump();
         });
       },
-      settled: (run, outcome) => this.#settle(run, outcome),
+      settled: (run, outcome) => (run.chunk === undefined ? this.#settle(run, outcome) : this.#chunkSettled(run, { kind: 'lost', outcome })),
+      chunkAnswered: (run, response) => this.#chunkSettled(run, { kind: 'answered', response }),
     };
   }
 
@@ -313,6 +361,51 @@ export class TaskScheduler implements ShutdownTasks {
     if (record.run === run) record.run = undefined;
     if (!this.#destroyed) this.#apply(record, record.lifecycle.end(outcome));
     this.#pump();
+  }
+
+  /** A chunk's run is over: its items' outcomes are recorded, and the batch goes on or ends. */
+  #chunkSettled(run: TaskRun, end: { readonly kind: 'answered'; readonly response: ChunkResponse } | { readonly kind: 'lost'; readonly outcome: Outcome }): void {
+    const record = run.task;
+    this.#inFlight--;
+    if (!this.#destroyed) run.drain();
+    run.dispose();
+    const batch = record.run;
+    if (this.#destroyed || !(batch instanceof BatchTask)) return;
+    const counts = batch.settle(run, end);
+    if (counts.succeeded + counts.failed > 0) this.#emit('batchItems', { taskId: record.id, job: record.job, ...counts, notRun: 0 });
+    if (batch.ready) this.#hungry.add(record);
+    if (batch.over) this.#endBatch(record, batch);
+    this.#pump();
+  }
+
+  /**
+   * Every chunk is back. A stopped batch (killed) ends as a killed run does; otherwise its results
+   * make the terminal update: in its data, or in a file of the sandbox when too large (written
+   * without blocking the executor; a kill meanwhile still ends it KILLED).
+   */
+  #endBatch(record: TaskRecord, batch: BatchTask): void {
+    this.#hungry.delete(record);
+    const stopped = batch.batch.stopped || record.lifecycle.killing;
+    batch.dispose();
+    if (record.run === batch) record.run = undefined;
+    const results = batch.batch.results;
+    if (stopped) {
+      const notRun = results.count - results.settled;
+      if (notRun > 0) this.#emit('batchItems', { taskId: record.id, job: record.job, succeeded: 0, failed: 0, notRun });
+      this.#apply(record, record.lifecycle.end(batch.stoppedOutcome()));
+      return;
+    }
+    const { maxResultBytes, sandboxDirectory } = this.#options;
+    concludeBatch(results, maxResultBytes, sandboxDirectory, record.id)
+      .then((ended) => {
+        if (this.#destroyed) return;
+        const outcome: Outcome =
+          ended.state === 'TASK_FINISHED' && ended.data !== undefined
+            ? { kind: 'succeeded', data: ended.data, message: ended.message }
+            : { kind: 'failed', message: ended.message, ...(ended.data !== undefined ? { data: ended.data } : {}) };
+        this.#apply(record, record.lifecycle.end(outcome));
+      })
+      .catch((error: unknown) => this.#logger.error({ taskId: record.id, err: error }, 'internal error while ending a batch task'));
   }
 
   // ---- killing ----

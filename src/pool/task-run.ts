@@ -11,7 +11,8 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { RunRequest, RunResponse, WorkerToMain } from '../../workers/protocol.js';
+import type { ChunkRequest, ChunkResponse, RunRequest, RunResponse, WorkerToMain } from '../../workers/protocol.js';
+import type { Chunk } from './batch-run.js';
 import { killGroup } from '../../workers/process-group.js';
 import type { PoolExecutorEvents } from './events.js';
 import { classifyRunError } from './faults.js';
@@ -43,8 +44,13 @@ export interface RunHost {
   progress(run: TaskRun, update: ProgressUpdate): void;
   /** A thread terminated by escalation that has not exited in `terminateWaitMs`: it still holds a CPU. */
   lingering(thread: Worker): void;
-  /** The run is over; the host drains and disposes it, then ends the task. */
+  /**
+   * The run is over; the host drains and disposes it, then ends the task. For a chunk's run,
+   * only when it was lost (the outcome says how); an answered chunk goes to {@link chunkAnswered}.
+   */
   settled(run: TaskRun, outcome: Outcome): void;
+  /** A chunk's worker answered (the run is over, as for {@link settled}). */
+  chunkAnswered(run: TaskRun, response: ChunkResponse): void;
 }
 
 function waitForExit(worker: Worker, ms: number, clock: Clock): Promise<boolean> {
@@ -72,6 +78,8 @@ export function responseOutcome(response: RunResponse): Outcome {
 
 export class TaskRun {
   readonly task: TaskRecord;
+  /** The batch items this run carries; undefined for a single task's run. */
+  readonly chunk: Chunk | undefined;
   readonly #host: RunHost;
   readonly #port: MessagePort;
   /** Aborting it makes piscina drop the queued run or terminate the thread running it. */
@@ -86,32 +94,31 @@ export class TaskRun {
   #terminating = false;
   #disposed = false;
 
-  /** Creates the run and hands it to the pool at once. */
-  constructor(task: TaskRecord, host: RunHost) {
+  /** Creates the run and hands it to the pool at once: the task's input, or `chunk` of its batch. */
+  constructor(task: TaskRecord, host: RunHost, chunk?: Chunk) {
     this.task = task;
+    this.chunk = chunk;
     this.#host = host;
     this.#progress = new ProgressLimiter<ProgressUpdate>(host.progressIntervalMs, host.clock, (update) => host.progress(this, update));
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     port1.on('message', (message: WorkerToMain) => this.#onMessage(message));
-    const request: RunRequest = {
-      kind: 'run',
-      taskId: task.id,
-      job: task.job,
-      input: task.input,
-      port: port2,
-      maxResultBytes: host.maxResultBytes,
-      maxFrameworkMessageBytes: host.maxFrameworkMessageBytes,
-    };
-    let pending: Promise<RunResponse>;
+    const common = { taskId: task.id, job: task.job, port: port2, maxResultBytes: host.maxResultBytes, maxFrameworkMessageBytes: host.maxFrameworkMessageBytes };
+    let pending: Promise<RunResponse | ChunkResponse>;
     try {
-      pending = host.pool.run(request, task.memoryMb, this.#abort.signal);
+      if (chunk === undefined) {
+        const request: RunRequest = { kind: 'run', input: task.input, ...common };
+        pending = host.pool.run(request, task.memoryMb, this.#abort.signal);
+      } else {
+        const request: ChunkRequest = { kind: 'chunk', first: chunk.first, items: chunk.items, ...common };
+        pending = host.pool.run(request, task.memoryMb, this.#abort.signal);
+      }
     } catch (error) {
       pending = Promise.reject(error);
     }
     pending
       .then(
-        (response) => host.settled(this, responseOutcome(response)),
+        (response) => (response.kind === 'chunk' ? host.chunkAnswered(this, response) : host.settled(this, responseOutcome(response))),
         (error: unknown) => this.#onRejected(error),
       )
       .catch((error: unknown) => host.logger.error({ taskId: task.id, err: error }, 'internal error while ending a task'));

@@ -39,8 +39,10 @@ export type KillCause =
 
 /** How a job's run ended, as the pool saw it. */
 export type Outcome =
-  | { readonly kind: 'succeeded'; readonly data: Uint8Array }
-  | { readonly kind: 'failed'; readonly message: string; readonly reason?: TaskStatusReason }
+  /** `message`: a batch's summary ("100 items done", where its results are). */
+  | { readonly kind: 'succeeded'; readonly data: Uint8Array; readonly message?: string }
+  /** `data`: a batch's per-item results, failed items included. */
+  | { readonly kind: 'failed'; readonly message: string; readonly reason?: TaskStatusReason; readonly data?: Uint8Array }
   /** The job gave up after its signal aborted. */
   | { readonly kind: 'stopped'; readonly message: string }
   /** Its worker thread was terminated by kill escalation. */
@@ -194,10 +196,10 @@ export class TaskLifecycle {
     const effects: Effect[] = this.#phase === 'dispatched' || this.#phase === 'running' ? this.#runningOnce() : [];
     switch (outcome.kind) {
       case 'succeeded':
-        effects.push(...this.#end('TASK_FINISHED', undefined, undefined, outcome.data));
+        effects.push(...this.#end('TASK_FINISHED', outcome.message, undefined, outcome.data));
         break;
       case 'failed':
-        effects.push(...this.#end('TASK_FAILED', outcome.message, outcome.reason));
+        effects.push(...this.#end('TASK_FAILED', outcome.message, outcome.reason, outcome.data));
         break;
       case 'stopped':
         effects.push(...this.#end('TASK_FAILED', outcome.message));

@@ -2,6 +2,7 @@
 // that a late KILL for a task that already ended can be logged as such (and ignored).
 import type { KillPolicy, TaskInfo } from '../proto/types.js';
 import type { TaskLifecycle, TerminalState } from './task-state.js';
+import type { BatchTask } from './batch-task.js';
 import type { TaskRun } from './task-run.js';
 
 export interface ProgressUpdate {
@@ -14,10 +15,19 @@ export interface TaskGroup {
   readonly taskIds: readonly string[];
 }
 
+/** A batch task's items, and how many of its chunks may run at once (its cpus, rounded up). */
+export interface BatchSpec {
+  readonly items: readonly unknown[];
+  readonly concurrency: number;
+}
+
 export interface TaskRecord {
   readonly id: string;
   readonly job: string;
+  /** The payload's `input` (undefined for a batch task). */
   readonly input: unknown;
+  /** Set for a batch task (`{"job", "batch": [...]}`). */
+  readonly batch: BatchSpec | undefined;
   /** Bytes of its `TaskInfo.data`, counted against the queue's byte bound while it waits. */
   readonly dataBytes: number;
   readonly killPolicy: KillPolicy | undefined;
@@ -27,8 +37,11 @@ export interface TaskRecord {
   readonly lifecycle: TaskLifecycle;
   readonly acceptedAt: number;
   startedAt?: number;
-  /** Its run on the worker pool, from dispatch until the run settles (see task-run.ts). */
-  run?: TaskRun;
+  /**
+   * Its run on the worker pool, from dispatch until the run settles (see task-run.ts); a batch
+   * task's runs, one per chunk in flight, as one (batch-task.ts).
+   */
+  run?: TaskRun | BatchTask;
   /** Fires when the task's max_completion_time passes. */
   deadlineTimer?: unknown;
   /** A framework message of its job was dropped for its size (logged once per task). */
@@ -39,6 +52,7 @@ export interface NewTask {
   readonly task: TaskInfo;
   readonly job: string;
   readonly input: unknown;
+  readonly batch?: BatchSpec;
   readonly memoryMb: number | undefined;
   readonly group: TaskGroup | undefined;
   readonly lifecycle: TaskLifecycle;
@@ -74,6 +88,7 @@ export class TaskTable {
       id,
       job: entry.job,
       input: entry.input,
+      batch: entry.batch,
       dataBytes: entry.task.data?.byteLength ?? 0,
       killPolicy: entry.task.kill_policy,
       memoryMb: entry.memoryMb,

@@ -16,7 +16,12 @@
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { JobModuleError } from './errors.js';
-import type { DescribeResponse, RunRequest, RunResponse, WorkerRequest, WorkerResponse, WorkerStartup } from '../../workers/protocol.js';
+import type { ChunkRequest, ChunkResponse, DescribeResponse, RunRequest, RunResponse, WorkerRequest, WorkerResponse, WorkerStartup } from '../../workers/protocol.js';
+
+/** A job's run on a worker: one task's input, or a chunk of a batch task's items. */
+export type PoolRequest = RunRequest | ChunkRequest;
+/** The answer of a {@link PoolRequest}: `ResponseOf<RunRequest>` is a RunResponse. */
+export type ResponseOf<R extends PoolRequest> = R extends ChunkRequest ? ChunkResponse : RunResponse;
 
 /** A smaller heap cannot even load the worker and its job modules. */
 export const MIN_WORKER_MEMORY_MB = 16;
@@ -57,8 +62,9 @@ export interface WorkerPoolConfig {
   readonly onIdleWorkerError: (error: unknown) => void;
 }
 
-function isRunResponse(value: unknown): value is RunResponse {
-  return typeof value === 'object' && value !== null && (value as WorkerResponse).kind === 'result';
+/** The worker answered `request` in kind (a run with a result, a chunk with a chunk response). */
+function answers<R extends PoolRequest>(request: R, value: unknown): value is ResponseOf<R> {
+  return typeof value === 'object' && value !== null && (value as WorkerResponse).kind === (request.kind === 'chunk' ? 'chunk' : 'result');
 }
 
 export class WorkerPool {
@@ -102,7 +108,7 @@ export class WorkerPool {
     return (await this.#default.run(request)) as DescribeResponse;
   }
 
-  run(request: RunRequest, memoryMb: number | undefined, signal: AbortSignal): Promise<RunResponse> {
+  run<R extends PoolRequest>(request: R, memoryMb: number | undefined, signal: AbortSignal): Promise<ResponseOf<R>> {
     const limit = this.heapLimitFor(memoryMb);
     if (memoryMb === undefined || limit === this.#config.workerMemoryMb) return this.#runOn(this.#default, request, signal);
     let lane = this.#lanes.get(limit!);
@@ -127,9 +133,9 @@ export class WorkerPool {
     return this.#lanes.size;
   }
 
-  #runOn(pool: Piscina, request: RunRequest, signal: AbortSignal): Promise<RunResponse> {
+  #runOn<R extends PoolRequest>(pool: Piscina, request: R, signal: AbortSignal): Promise<ResponseOf<R>> {
     return pool.run(request, { signal, transferList: [request.port] }).then((value: unknown) => {
-      if (!isRunResponse(value)) throw new TypeError('worker answered a run with something else than a result');
+      if (!answers(request, value)) throw new TypeError('worker answered a run with something else than a result');
       return value;
     });
   }
