@@ -28,6 +28,8 @@ export interface ExecutorCommandOptions {
   readonly metricsHost: string;
   /** `--metrics-address-file`: where to write the endpoint's address once it listens. */
   readonly metricsAddressFile: string | undefined;
+  /** `--metrics-final-file`: where to write the last exposition, once the executor stopped (before it exits). */
+  readonly metricsFinalFile: string | undefined;
   /** `--metrics-cache-ms`: how long one collection serves scrapes (default 1000; `local` uses 0). */
   readonly metricsCacheMs: number;
 }
@@ -86,6 +88,7 @@ const EXECUTOR_OPTIONS = {
   'metrics-port': { type: 'string' },
   'metrics-host': { type: 'string' },
   'metrics-address-file': { type: 'string' },
+  'metrics-final-file': { type: 'string' },
   'metrics-cache-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -206,6 +209,10 @@ function executorOptions(values: Record<string, unknown>, env: Readonly<Record<s
   if (addressFile !== undefined && portText === undefined) {
     throw new InvalidOptionError('metrics-address-file', '--metrics-address-file needs --metrics-port (the endpoint whose address it holds)');
   }
+  const finalFile = values['metrics-final-file'] as string | undefined;
+  if (finalFile !== undefined && portText === undefined) {
+    throw new InvalidOptionError('metrics-final-file', '--metrics-final-file needs --metrics-port (the metrics it writes are the endpoint\'s)');
+  }
   return Object.freeze({
     jobs: Object.freeze(jobs),
     builtinJobs,
@@ -220,6 +227,7 @@ function executorOptions(values: Record<string, unknown>, env: Readonly<Record<s
     metricsHost: (values['metrics-host'] as string | undefined) ?? '127.0.0.1',
     // Resolved by the process that writes it (under Mesos, against the sandbox).
     metricsAddressFile: addressFile,
+    metricsFinalFile: finalFile,
     metricsCacheMs: integer('metrics-cache-ms', values['metrics-cache-ms'] as string | undefined, 1000, 0, 60_000),
   });
 }
@@ -300,6 +308,7 @@ export function executorArgs(options: ExecutorCommandOptions): string[] {
   if (!options.builtinJobs) args.push('--no-builtin-jobs');
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort), '--metrics-host', options.metricsHost);
   if (options.metricsAddressFile !== undefined) args.push('--metrics-address-file', options.metricsAddressFile);
+  if (options.metricsFinalFile !== undefined) args.push('--metrics-final-file', options.metricsFinalFile);
   // local's summary scrapes once the workload is done: it must see the end, not a cached second before.
   if (options.metricsPort !== undefined) args.push('--metrics-cache-ms', '0');
   return args;
@@ -324,6 +333,7 @@ Executor options:
   --metrics-port <port>      serve Prometheus metrics at /metrics on this port (0: any free port)
   --metrics-host <host>      address for the metrics endpoint (default 127.0.0.1)
   --metrics-address-file <f> write the endpoint's address (JSON) to this file once it listens
+  --metrics-final-file <f>   write the last metrics (exposition text) to this file once stopped, before exiting
   --metrics-cache-ms <ms>    one collection serves the scrapes of this many ms (default 1000; 0: every scrape collects)
   --log-level <level>        debug | info | warn | error | silent (default info; logs go to stderr)
 

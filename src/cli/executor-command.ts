@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import { MesosExecutorDriver } from '../driver/driver.js';
@@ -144,6 +145,15 @@ async function runExecutor(
     logger.info({ status: Status[status], subscribed, acknowledged: pool.shutdownAcknowledged }, 'executor finished');
     return clean ? 0 : 1;
   } finally {
+    // After the driver stopped (every update sent, acknowledged or given up on): the figures a
+    // scrape could no longer get once the endpoint is closed, e.g. for `local`'s summary.
+    if (metricsServer !== undefined && options.metricsFinalFile !== undefined) {
+      try {
+        await writeFile(resolve(options.metricsFinalFile), await registry.metrics());
+      } catch (error) {
+        logger.warn({ err: error, file: options.metricsFinalFile }, 'cannot write the final metrics');
+      }
+    }
     await metricsServer?.close();
   }
 }

@@ -4,6 +4,7 @@ import { InvalidOptionError } from '../errors.js';
 import { PoolExecutor } from '../pool/index.js';
 import { executorArgs, type LocalCommandOptions } from './args.js';
 import { describeResources, tasksAtOnce, type LaunchPlan, type Resources } from './local/allocator.js';
+import { field, keep, wrap } from './local/fit.js';
 import { runLocal } from './local/run-local.js';
 import { jsonSummary } from './local/json-summary.js';
 import { formatResults, formatSummary } from './local/summary.js';
@@ -25,10 +26,18 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
   // Local mode always serves our executor's metrics: on --metrics-port if given, else on a free
   // port (the executor tells us which through a file in its sandbox; see runLocal).
   const executor = ours && options.executor.metricsPort === undefined ? { ...options.executor, metricsPort: 0 } : options.executor;
-  const title = ours
-    ? `mesos-pool-executor local: ${workload.length} tasks${options.payloads ? ` from ${options.payloads}` : ` of ${options.job} ${options.input === undefined ? '' : JSON.stringify(options.input)}`} on ${options.executor.threads ?? `${availableParallelism()}+`} threads (${options.executor.contentType})`
-    : `mesos-pool-executor local: ${workload.length} tasks under "${options.executorCommand}"`;
-  if (!options.quiet) out.write(`${[title, ...describeLaunch(options.launch)].join('\n')}\n`);
+  const what = options.payloads !== undefined ? `from ${options.payloads}` : `of ${options.job}${options.input === undefined ? '' : ` ${JSON.stringify(options.input)}`}`;
+  const header = [
+    ...wrap('', `mesos-pool-executor local: ${workload.length} tasks ${what}`, '  '),
+    ...field(
+      'executor',
+      ours
+        ? `ours, ${options.executor.threads === undefined ? `threads from the cpus (at least ${availableParallelism()})` : `${options.executor.threads} thread${options.executor.threads === 1 ? '' : 's'}`}, ${options.executor.contentType}`
+        : `under ${options.executorCommand}`,
+    ),
+    ...describeLaunch(options.launch),
+  ];
+  if (!options.quiet) out.write(`${header.join('\n')}\n`);
   // Ctrl-C, SIGTERM (kill, docker stop) and SIGHUP (a closed terminal) all stop the run the same
   // way: the executor is shut down (its process group stopped if it does not exit), the sandbox
   // removed, the metrics endpoint closed with it. Only the first is handled: a second signal has
@@ -53,7 +62,7 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
       pipeExecutorOutput: !options.quiet && options.executor.logLevel !== 'silent' && (!ours || options.executorLogs),
       signal: interrupt.signal,
       onAgentStarted: (agent) => {
-        if (!options.quiet) out.write(`  local agent      ${agent.url} (pid ${agent.pid})\n`);
+        if (!options.quiet) out.write(`${field('local agent', `${agent.url} ${keep('(pid', `${agent.pid})`)}`).join('\n')}\n`);
       },
       metrics: ours,
       onMetricsListening: (address) => {
@@ -74,17 +83,17 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
   }
 }
 
-/** The header's lines on how tasks are launched (each within 80 columns). */
+/** The header's lines on how tasks are launched. */
 export function describeLaunch(plan: LaunchPlan): string[] {
+  const r = (resources: Resources): string => keep(...describeResources(resources).split(' '));
   if (plan.kind === 'all-at-once') {
-    const given = (r: Resources): string => (r.cpus === 0 && r.mem === 0 ? 'none' : describeResources(r));
-    return ['  launch           every task at once (--all-at-once)', `  resources        executor ${given(plan.executor)}; each task ${given(plan.task)}`];
+    const given = (resources: Resources): string => (resources.cpus === 0 && resources.mem === 0 ? 'none' : r(resources));
+    return [...field('launch', 'every task at once (--all-at-once)'), ...field('resources', `executor ${given(plan.executor)}; ${keep('each', 'task', given(plan.task))}`)];
   }
   const n = tasksAtOnce(plan.agent, plan.executor, plan.task);
   return [
-    `  launch           as resources free up (offers): ${n} task${n === 1 ? '' : 's'} at once`,
-    `  resources        agent ${describeResources(plan.agent)}; executor ${describeResources(plan.executor)}`,
-    `                   each task ${describeResources(plan.task)}`,
+    ...field('launch', `as resources free up (offers): ${n} task${n === 1 ? '' : 's'} at once`),
+    ...field('resources', `agent ${r(plan.agent)}; executor ${r(plan.executor)}; ${keep('each', 'task', r(plan.task))}`),
   ];
 }
 

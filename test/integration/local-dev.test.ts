@@ -53,6 +53,19 @@ describe('local: results and JSON', () => {
   });
 });
 
+describe('local: 80 columns', () => {
+  it('with a long job name and message, the header and the summary fit 80 columns', async () => {
+    const job = `a-job-whose-name-goes-on-${'and-on-'.repeat(12)}`;
+    const { output, exited } = runCli(['-n', '2', '--job', job, '--input', JSON.stringify({ text: 'x'.repeat(200) })]);
+    assert.equal(await exited, 1, output.stdout + output.stderr);
+    const lines = output.stdout.split('\n');
+    for (const line of lines) assert.ok([...line].length <= 80, `${[...line].length} columns: ${line}`);
+    // The header breaks the long name and input over lines; the task's (long) message is cut.
+    assert.match(output.stdout, /mesos-pool-executor local: 2 tasks of\n {2}a-job-whose-name-goes-on-(and-on-)+[^\n]*\n {2}[a-z-]*/);
+    assert.match(output.stdout, /\n {2}! task-1: TASK_ERROR — [^\n]{40,}…\n/);
+  });
+});
+
 describe('local: the executor\'s logs', () => {
   it('--executor-logs shows our executor\'s log lines as they come; without it they are not shown', async () => {
     const shown = runCli(['-n', '1', '--job', 'noop', '--executor-logs', '--log-level', 'info']);
@@ -76,6 +89,10 @@ describe('local: signals', () => {
       const summary = JSON.parse(output.stdout) as JsonSummary;
       assert.equal(summary.interrupted, true);
       assert.match(output.stderr, /the run was interrupted/);
+      // Read after the executor stopped: the kills its shutdown sent are counted, as the agent saw them.
+      assert.ok(summary.metrics !== null, 'the executor wrote its final metrics');
+      assert.ok((summary.states['TASK_KILLED'] ?? 0) >= 1, JSON.stringify(summary.states));
+      for (const [state, count] of Object.entries(summary.states)) assert.equal(summary.metrics.updates[state], count, `${state}: metrics ${JSON.stringify(summary.metrics.updates)}`);
       const pid = summary.executor.pid;
       assert.ok(pid !== null && pid > 0);
       assert.throws(() => process.kill(-pid, 0), { code: 'ESRCH' }, 'no process of the executor\'s group is left');

@@ -19,6 +19,15 @@ describe('metrics options', () => {
     assert.equal(command.options.metricsCacheMs, 1000, 'cached a second by default');
   });
 
+  it('--metrics-final-file parses, needs --metrics-port, and passes through to the executor', () => {
+    const command = parseCommand(['--metrics-port', '0', '--metrics-final-file', 'final.prom']);
+    if (command.kind !== 'executor') return assert.fail(command.kind);
+    assert.equal(command.options.metricsFinalFile, 'final.prom');
+    const args = executorArgs(command.options);
+    assert.deepEqual(args.slice(args.indexOf('--metrics-final-file'), args.indexOf('--metrics-final-file') + 2), ['--metrics-final-file', 'final.prom']);
+    assert.throws(() => parseCommand(['--metrics-final-file', 'final.prom']), invalid('metrics-final-file'));
+  });
+
   it('--metrics-cache-ms parses (0 to 60 000); local runs its executor with 0', () => {
     const command = parseCommand(['--metrics-port', '0', '--metrics-cache-ms', '250']);
     if (command.kind !== 'executor') return assert.fail(command.kind);

@@ -14,9 +14,27 @@ export function percentiles(samples: readonly number[]): Percentiles | undefined
   return { count: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1]! };
 }
 
+/**
+ * A figure to 3 significant digits, never in exponent form: 0.0123, 6.30, 179, 5280, 10600.
+ * The summary's one style for every duration and rate.
+ */
+export function sig3(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (value === 0) return '0';
+  const magnitude = Math.floor(Math.log10(Math.abs(value)));
+  if (magnitude >= 2) {
+    const step = 10 ** (magnitude - 2);
+    return String(Math.round(value / step) * step);
+  }
+  return value.toFixed(Math.min(20, 2 - magnitude));
+}
+
+/** Every duration of the summary: milliseconds, 3 significant digits. */
 export function formatMs(ms: number): string {
-  if (ms < 1) return `${(ms * 1000).toFixed(0)} µs`;
-  if (ms < 100) return `${ms.toFixed(1)} ms`;
-  if (ms < 10_000) return `${ms.toFixed(0)} ms`;
-  return `${(ms / 1000).toFixed(1)} s`;
+  return `${sig3(ms)} ms`;
+}
+
+/** Every rate of the summary. */
+export function formatRate(perSecond: number): string {
+  return `${sig3(perSecond)} tasks/s`;
 }

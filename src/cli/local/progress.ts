@@ -18,7 +18,8 @@ export function createProgressView(total: number, stream: NodeJS.WriteStream, in
         format: '  {bar} {percentage}% | {value}/{total} tasks | in flight {running} | {rate} tasks/s | {elapsed}s',
         hideCursor: true,
         clearOnComplete: false,
-        barsize: 30,
+        // Within 80 columns with up to 7-digit counts.
+        barsize: 20,
       },
       cliProgress.Presets.shades_classic,
     );

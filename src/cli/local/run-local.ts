@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalAgent, type ExecutorExit, type LocalAgentOptions } from '../../agent/index.js';
@@ -18,6 +19,8 @@ export const OWN_EXECUTOR_MAIN = fileURLToPath(new URL('../main.js', import.meta
 
 /** Where our executor writes its metrics endpoint's address, in its sandbox. */
 export const METRICS_ADDRESS_FILE = 'metrics-address.json';
+/** Where it writes its last metrics, once stopped. */
+export const METRICS_FINAL_FILE = 'metrics-final.prom';
 
 export interface LocalRunOptions {
   readonly workload: readonly WorkItem[];
@@ -48,7 +51,7 @@ export interface LocalRunOptions {
   /**
    * Our executor serves metrics (`executorArgs` hold `--metrics-port`): it is asked to write its
    * address into its sandbox, which is read back once it subscribed (see `onMetricsListening`),
-   * and the endpoint is scraped once more when the workload is done (`LocalRunResult.metrics`).
+   * and its last metrics there once it stopped, read after it exited (`LocalRunResult.metrics`).
    */
   readonly metrics?: boolean;
   /** Called once the executor subscribed, with its metrics endpoint's address. */
@@ -60,7 +63,7 @@ export interface LocalRunOptions {
   readonly hold?: () => Promise<void>;
 }
 
-/** What the executor's own metrics said at the end of the workload. */
+/** What the executor's own metrics said once it stopped (its final file). */
 export interface FinalScrape {
   readonly url: string;
   /** `mesos_executor_tasks_launched_total`. */
@@ -129,7 +132,7 @@ export interface LocalRunResult {
   readonly counters: LocalAgent['counters'];
   /** The executor's metrics endpoint, when it served one. */
   readonly metricsUrl: string | undefined;
-  /** The last scrape of the executor's metrics (undefined: no endpoint, or the scrape failed). */
+  /** The executor's metrics once it stopped (undefined: no endpoint, or it wrote none: it was killed). */
   readonly metrics: FinalScrape | undefined;
   /** The encodings of the subscription: what the SUBSCRIBE was sent in, what the stream carried. */
   readonly wire: { readonly calls: string | undefined; readonly events: string | undefined };
@@ -219,13 +222,18 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const sandboxDir = agent.sandboxDir;
   let finalScrape: FinalScrape | undefined;
   const metricsFile = options.metrics === true && options.executorCommand === undefined ? join(agent.sandboxDir, METRICS_ADDRESS_FILE) : undefined;
+  const finalFile = metricsFile === undefined ? undefined : join(agent.sandboxDir, METRICS_FINAL_FILE);
   try {
     const handle = await agent.launchExecutor(
       options.executorCommand !== undefined
         ? { command: options.executorCommand, shell: true, pipeOutput: options.pipeExecutorOutput, ...(options.executorEnv ? { env: options.executorEnv } : {}) }
         : {
             command: process.execPath,
-            args: [OWN_EXECUTOR_MAIN, ...options.executorArgs, ...(metricsFile !== undefined ? ['--metrics-address-file', metricsFile] : [])],
+            args: [
+              OWN_EXECUTOR_MAIN,
+              ...options.executorArgs,
+              ...(metricsFile !== undefined && finalFile !== undefined ? ['--metrics-address-file', metricsFile, '--metrics-final-file', finalFile] : []),
+            ],
             pipeOutput: options.pipeExecutorOutput,
             ...(options.executorEnv ? { env: options.executorEnv } : {}),
           },
@@ -284,13 +292,16 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       options.signal?.removeEventListener('abort', onAbort);
       view?.update(done, timings.size - done);
       view?.stop();
-      if (metricsAddress !== undefined && executorExit === undefined) finalScrape = await scrape(metricsAddress.url);
       if (options.hold !== undefined && !timedOut && !interrupted && executorExit === undefined) {
         await Promise.race([options.hold(), handle.exited]);
       }
     }
     if (executorExit === undefined) executorExit = await agent.shutdownExecutor();
     await exitedEarly;
+    // Written by the executor once it stopped, so the counts include what its shutdown sent (the
+    // kills of an interrupted run) and agree with the states the agent saw; read before the
+    // agent's stop removes the sandbox.
+    if (metricsAddress !== undefined && finalFile !== undefined) finalScrape = await readFinalMetrics(metricsAddress.url, finalFile);
   } finally {
     await agent.stop();
   }
@@ -384,13 +395,11 @@ export function mesosResources(r: Resources): Resource[] {
   return out;
 }
 
-/** One scrape of the executor's endpoint, digested for the summary; undefined when it fails. */
-async function scrape(url: string): Promise<FinalScrape | undefined> {
+/** The executor's last metrics (its final file), digested for the summary; undefined when it wrote none. */
+async function readFinalMetrics(url: string, file: string): Promise<FinalScrape | undefined> {
   let text: string;
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-    if (!response.ok) return undefined;
-    text = await response.text();
+    text = await readFile(file, 'utf8');
   } catch {
     return undefined;
   }

@@ -1,4 +1,5 @@
-import { formatMs, percentiles } from './latency.js';
+import { cut, field, keep, listField, OUTPUT_WIDTH } from './fit.js';
+import { formatMs, formatRate, percentiles } from './latency.js';
 import type { LocalRunResult } from './run-local.js';
 
 export interface SummaryContext {
@@ -6,68 +7,59 @@ export interface SummaryContext {
   readonly expect: string;
 }
 
-/** The human summary of a `local` run. */
+/**
+ * The human summary of a `local` run, within {@link OUTPUT_WIDTH} columns: a field wraps under its
+ * label, a line that cannot wrap (a task's message, the executor's stderr) is cut with "…". One
+ * style for figures: every duration in ms and every rate in tasks/s, to 3 significant digits.
+ */
 export function formatSummary(result: LocalRunResult, context: SummaryContext): string {
-  const lines: string[] = [];
-  const seconds = result.wallMs / 1000;
+  const lines: string[] = [''];
   const ended = result.tasks - result.unfinished;
-  lines.push(`\n${context.title}`);
-  lines.push(
-    `  tasks            ${ended}/${result.tasks} ended in ${seconds.toFixed(2)} s → ${(ended / Math.max(seconds, 1e-9)).toFixed(1)} tasks/s`,
-  );
-  const states = [...result.byState.entries()].sort((a, b) => b[1] - a[1]).map(([s, n]) => `${s} ${n}`);
-  if (result.unfinished > 0) states.push(`not ended ${result.unfinished}`);
-  lines.push(
-    result.subscribed
-      ? `  executor start   subscribed ${formatMs(result.startupMs)} after launch`
-      : '  executor start   never subscribed',
-  );
-  lines.push(`  states           ${states.join(', ') || '(none)'}`);
+  lines.push(cut(context.title));
+  const rate = formatRate(ended / Math.max(result.wallMs / 1000, 1e-9));
+  lines.push(...field('tasks', `${ended}/${result.tasks} ended in ${keep(formatMs(result.wallMs))} → ${keep(rate)}`));
+  const states = [...result.byState.entries()].sort((a, b) => b[1] - a[1]).map(([s, n]) => keep(s, String(n)));
+  if (result.unfinished > 0) states.push(keep('not ended', String(result.unfinished)));
+  lines.push(...field('executor start', result.subscribed ? `subscribed ${keep(formatMs(result.startupMs))} after launch` : 'never subscribed'));
+  lines.push(...field('states', states.join(', ') || '(none)'));
   for (const [label, samples] of [
-    ['LAUNCH→RUNNING ', result.launchToRunningMs],
+    ['LAUNCH→RUNNING', result.launchToRunningMs],
     ['LAUNCH→terminal', result.launchToEndMs],
   ] as const) {
     const p = percentiles(samples);
-    lines.push(
-      p === undefined
-        ? `  ${label}  (no samples)`
-        : `  ${label}  p50 ${formatMs(p.p50)}  p95 ${formatMs(p.p95)}  p99 ${formatMs(p.p99)}  max ${formatMs(p.max)}`,
-    );
+    const at = (name: string, ms: number): string => keep(name, formatMs(ms));
+    lines.push(...field(label, p === undefined ? '(no samples)' : [at('p50', p.p50), at('p95', p.p95), at('p99', p.p99), at('max', p.max)].join(', ')));
   }
-  lines.push(`  wire             calls ${result.wire.calls ?? '(none)'}, events ${result.wire.events ?? '(none)'}`);
-  const refused = result.refused.map((r) => `${r.count} × ${r.type} ${r.status} ${r.reason.length > 120 ? `${r.reason.slice(0, 120)}…` : r.reason}`);
-  lines.push(`  refused calls    ${refused.length === 0 ? 'none' : refused.join('; ')}`);
+  lines.push(...field('wire', `calls ${result.wire.calls ?? '(none)'}, events ${result.wire.events ?? '(none)'}`));
+  const refused = result.refused.map((r) => `${r.count} × ${r.type} ${r.status} ${r.reason}`);
+  lines.push(...(refused.length === 0 ? field('refused calls', 'none') : listField('refused calls', refused)));
   const c = result.counters;
-  lines.push(
-    `  agent            ${c.accepted} updates accepted, ${c.duplicates} duplicates, ${c.acksSent} acknowledgements sent`,
-  );
+  lines.push(...field('agent', `${c.accepted} updates accepted, ${c.duplicates} duplicates, ${c.acksSent} acknowledgements sent`));
   const metrics = result.metrics;
   if (metrics !== undefined) {
-    const updates = [...metrics.updates].map(([state, n]) => `${state} ${n}`).join(', ');
-    lines.push(`  metrics          ${metrics.url}: ${metrics.launched} launched; updates ${updates || '(none)'}`);
-    // The executor counts what it sent, the agent what it accepted: once every task ended the two
-    // agree on the terminal states, or a metric (or the agent) is wrong.
-    const complete = result.unfinished === 0 && !result.timedOut && !result.interrupted;
-    for (const [state, agentCount] of complete ? result.byState : []) {
+    const updates = [...metrics.updates].map(([state, n]) => keep(state, String(n))).join(', ');
+    lines.push(...field('metrics', `${metrics.url} after shutdown: ${metrics.launched} launched; updates ${updates || '(none)'}`));
+    // The executor counts what it sent, the agent what it accepted: after a clean stop (every
+    // update acknowledged) the two agree on the terminal states, or a metric (or the agent) is wrong.
+    const comparable = result.executorExit?.code === 0;
+    for (const [state, agentCount] of comparable ? result.byState : []) {
       const ours = metrics.updates.get(state) ?? 0;
-      if (ours !== agentCount) lines.push(`  ! metrics count ${ours} ${state} updates, the agent saw ${agentCount} tasks end so`);
+      if (ours !== agentCount) lines.push(cut(`  ! metrics count ${ours} ${state} updates, the agent saw ${agentCount} tasks end so`));
     }
   } else if (result.metricsUrl !== undefined) {
-    lines.push(`  metrics          ${result.metricsUrl} (the final scrape failed)`);
+    lines.push(...field('metrics', `${result.metricsUrl} (no final metrics: the executor did not stop cleanly)`));
   }
   const exit = result.executorExit;
-  lines.push(
-    `  executor         ${exit === undefined ? 'did not exit' : exit.signal !== null ? `killed by ${exit.signal}` : `exited ${exit.code}`}`,
-  );
-  for (const line of result.executorStderrTail) lines.push(`  | ${line}`);
+  lines.push(...field('executor', exit === undefined ? 'did not exit' : exit.signal !== null ? `killed by ${exit.signal}` : `exited ${exit.code}`));
+  for (const line of result.executorStderrTail) lines.push(cut(`  | ${line}`));
   for (const u of result.unexpected) {
-    lines.push(`  ! ${u.taskId}: ${u.state}${u.message !== undefined ? ` — ${u.message}` : ''}`);
+    lines.push(cut(`  ! ${u.taskId}: ${u.state}${u.message !== undefined ? ` — ${u.message}` : ''}`));
   }
-  const cut = result.unexpectedCount - result.unexpected.length;
-  if (cut > 0) lines.push(`  … and ${cut} more`);
+  const more = result.unexpectedCount - result.unexpected.length;
+  if (more > 0) lines.push(`  … and ${more} more`);
   if (result.timedOut) lines.push('  ! the run timed out');
   if (result.interrupted) lines.push('  ! the run was interrupted');
-  lines.push(result.ok ? `  result           OK: every task ended ${context.expect}` : `  result           FAILED (expected every task to end ${context.expect})`);
+  lines.push(...field('result', result.ok ? `OK: every task ended ${context.expect}` : `FAILED (expected every task to end ${context.expect})`));
   return `${lines.join('\n')}\n`;
 }
 
