@@ -1,6 +1,9 @@
 // Launching an executor process the way the Mesos containerizer does since 1.0 (MESOS-5657):
 // with exactly the computed environment, not the agent's (PROTOCOL.md §1.1 "Inheritance").
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { finished } from 'node:stream';
 import { MesosExecutorError } from '../errors.js';
 
 export interface LaunchExecutorOptions {
@@ -13,8 +16,16 @@ export interface LaunchExecutorOptions {
   shell?: boolean;
   /** Working directory. Default: the sandbox, as upstream. */
   cwd?: string;
-  /** Also copy the executor's stdout/stderr to ours. Default false. */
-  pipeOutput?: boolean;
+  /**
+   * Also copy the executor's output to ours: `true` its stdout to our stdout and its stderr to our
+   * stderr; `'stderr'` both to our stderr (our stdout stays for machine-readable output). Default false.
+   */
+  pipeOutput?: boolean | 'stderr';
+  /**
+   * Also write its stdout and stderr to the files `stdout` and `stderr` of the sandbox, as a Mesos
+   * agent's default container logger does (there the files are the process' own fds). Default false.
+   */
+  sandboxLogs?: boolean;
   /** Output kept per stream (the last bytes). Default 1 MiB. */
   maxOutputBytes?: number;
 }
@@ -69,6 +80,13 @@ class OutputTail {
   }
 }
 
+/** A sandbox log file; a write error (a full disk) loses the file's rest, not the executor. */
+function logFile(path: string): WriteStream {
+  const stream = createWriteStream(path, { flags: 'a' });
+  stream.on('error', () => {});
+  return stream;
+}
+
 export class ExecutorProcess implements ExecutorHandle {
   readonly pid: number;
   readonly exited: Promise<ExecutorExit>;
@@ -78,20 +96,31 @@ export class ExecutorProcess implements ExecutorHandle {
   readonly #err: OutputTail;
   #alive = true;
 
-  private constructor(child: ChildProcess, env: Record<string, string>, options: LaunchExecutorOptions, onExit: (exit: ExecutorExit) => void) {
+  private constructor(
+    child: ChildProcess,
+    env: Record<string, string>,
+    options: LaunchExecutorOptions,
+    logFiles: { stdout: WriteStream; stderr: WriteStream } | undefined,
+    onExit: (exit: ExecutorExit) => void,
+  ) {
     this.#child = child;
     this.pid = child.pid!;
     this.env = Object.freeze({ ...env });
     const max = options.maxOutputBytes ?? 1024 * 1024;
     this.#out = new OutputTail(max);
     this.#err = new OutputTail(max);
+    const copyOut = options.pipeOutput === true ? process.stdout : options.pipeOutput === 'stderr' ? process.stderr : undefined;
+    const copyErr = options.pipeOutput === true || options.pipeOutput === 'stderr' ? process.stderr : undefined;
+    const files = logFiles === undefined ? [] : [logFiles.stdout, logFiles.stderr];
     child.stdout?.on('data', (chunk: Buffer) => {
       this.#out.push(chunk);
-      if (options.pipeOutput === true) process.stdout.write(chunk);
+      logFiles?.stdout.write(chunk);
+      copyOut?.write(chunk);
     });
     child.stderr?.on('data', (chunk: Buffer) => {
       this.#err.push(chunk);
-      if (options.pipeOutput === true) process.stderr.write(chunk);
+      logFiles?.stderr.write(chunk);
+      copyErr?.write(chunk);
     });
     // 'exit' marks it dead at once (a signal to a reaped group would be pointless); 'close' also
     // waits for the output to be complete before the agent and the caller react.
@@ -104,8 +133,11 @@ export class ExecutorProcess implements ExecutorHandle {
         this.#alive = false;
         live.delete(this);
         const exit = { code, signal };
-        onExit(exit);
-        resolve(exit);
+        // The log files complete before anyone reacts to the exit (and may remove the sandbox).
+        void Promise.all(files.map((file) => new Promise<void>((done) => finished(file.end(), () => done())))).then(() => {
+          onExit(exit);
+          resolve(exit);
+        });
       });
     });
     live.add(this);
@@ -139,7 +171,9 @@ export class ExecutorProcess implements ExecutorHandle {
     });
     // Errors after a successful spawn (a failed kill) are reported by kill()'s return value.
     child.on('error', () => {});
-    return new ExecutorProcess(child, env, options, onExit);
+    // In the sandbox, whatever the working directory.
+    const logFiles = options.sandboxLogs === true ? { stdout: logFile(join(cwd, 'stdout')), stderr: logFile(join(cwd, 'stderr')) } : undefined;
+    return new ExecutorProcess(child, env, options, logFiles, onExit);
   }
 
   get alive(): boolean {

@@ -59,7 +59,9 @@ export async function localCommand(options: LocalCommandOptions): Promise<number
       timeoutMs: options.timeoutMs,
       progress: options.progress && !options.quiet ? process.stderr : undefined,
       // Another executor's output always (it is what is being tested); ours on --executor-logs.
-      pipeExecutorOutput: !options.quiet && options.executor.logLevel !== 'silent' && (!ours || options.executorLogs),
+      // With --json on stdout, all of it goes to stderr: stdout is the one JSON document.
+      pipeExecutorOutput:
+        !options.quiet && options.executor.logLevel !== 'silent' && (!ours || options.executorLogs) ? (options.json.kind === 'stdout' ? 'stderr' : true) : false,
       signal: interrupt.signal,
       onAgentStarted: (agent) => {
         if (!options.quiet) out.write(`${field('local agent', `${agent.url} ${keep('(pid', `${agent.pid})`)}`).join('\n')}\n`);

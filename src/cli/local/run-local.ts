@@ -39,8 +39,12 @@ export interface LocalRunOptions {
   readonly timeoutMs: number;
   /** Where progress goes (stderr). Undefined: no progress. */
   readonly progress: NodeJS.WriteStream | undefined;
-  /** Copy the executor's stderr (its logs) to ours. */
-  readonly pipeExecutorOutput: boolean;
+  /**
+   * Copy the executor's output to ours: `true` stdout to stdout and stderr to stderr, `'stderr'`
+   * both to our stderr (when our stdout carries the JSON summary). Either way it is also in the
+   * sandbox's `stdout` and `stderr` files while the run lasts, as on a Mesos agent.
+   */
+  readonly pipeExecutorOutput: boolean | 'stderr';
   /** Extra environment for the executor process (e.g. what a framework puts in CommandInfo.environment). */
   readonly executorEnv?: Readonly<Record<string, string>>;
   /** Called once the agent listens, e.g. to print where. */
@@ -226,7 +230,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   try {
     const handle = await agent.launchExecutor(
       options.executorCommand !== undefined
-        ? { command: options.executorCommand, shell: true, pipeOutput: options.pipeExecutorOutput, ...(options.executorEnv ? { env: options.executorEnv } : {}) }
+        ? { command: options.executorCommand, shell: true, pipeOutput: options.pipeExecutorOutput, sandboxLogs: true, ...(options.executorEnv ? { env: options.executorEnv } : {}) }
         : {
             command: process.execPath,
             args: [
@@ -235,6 +239,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
               ...(metricsFile !== undefined && finalFile !== undefined ? ['--metrics-address-file', metricsFile, '--metrics-final-file', finalFile] : []),
             ],
             pipeOutput: options.pipeExecutorOutput,
+            sandboxLogs: true,
             ...(options.executorEnv ? { env: options.executorEnv } : {}),
           },
     );
