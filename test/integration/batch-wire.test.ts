@@ -118,6 +118,31 @@ describe('batch tasks over the wire', () => {
     assert.deepEqual(messages.sort(), ['start 0', 'start 1']);
   });
 
+  it('items run at most ceil(cpus) at once: a batch of cpus 0.5 leaves the other thread to other tasks', async () => {
+    messages.length = 0;
+    wire.agent.launchTask({ task_id: 'narrow', data: batch('announce', [null, null, null]), resources: cpus(0.5) });
+    await waitFor(() => messages.includes('start 0'), { what: 'the first item started' });
+    // Were the batch allowed two chunks at once, its second item would hold the other thread
+    // (announce waits to be killed) and this task could never run.
+    wire.agent.launchTask({ task_id: 'beside', data: Buffer.from('{"job":"item","input":"x"}') });
+    assert.equal((await terminal(wire.agent, 'beside')).state, 'TASK_FINISHED');
+    assert.deepEqual(messages, ['start 0']);
+    wire.agent.killTask('narrow', killPolicy(5_000));
+    assert.equal((await terminal(wire.agent, 'narrow')).state, 'TASK_KILLED');
+  });
+
+  it('reports progress as items complete, rate-limited', async () => {
+    const items = Array.from({ length: 24 }, () => ({ ms: 40 }));
+    wire.agent.launchTask({ task_id: 'progressing', data: batch('sleep', items), resources: cpus(1) });
+    const end = await terminal(wire.agent, 'progressing', 30_000);
+    assert.equal(end.state, 'TASK_FINISHED');
+    const progress = statuses(wire.agent, 'progressing').filter((s) => s.state === 'TASK_RUNNING' && s.message !== undefined);
+    assert.ok(progress.length >= 1, 'at least one progress update over ~1 s of items');
+    // 250 ms apart at least (the run takes ~1 s, more on a loaded machine): far fewer than one per item.
+    assert.ok(progress.length <= 12, `${progress.length} progress updates for 24 items`);
+    for (const s of progress) assert.match(s.message ?? '', /^\d+\/24 items done, 0 failed$/);
+  });
+
   it('bad batches are TASK_ERROR saying what is wrong', async () => {
     const cases: Array<[string, Buffer, string]> = [
       ['bad-shape', Buffer.from('{"job":"item","batch":{"a":1}}'), 'task data\'s "batch" must be an array of inputs {"job": <name>, "batch": [<input>, …]}, got an object'],
