@@ -20,8 +20,8 @@ export const ERROR_CODES = {
   MPE_OUTBOX_FULL: 'Too many status updates are waiting for acknowledgement.',
   MPE_EXECUTOR_PROCESS: 'The executor process launched by the local agent failed.',
   MPE_AGENT_STATE: 'A LocalAgent method was called in a state that does not allow it (before start(), start() twice, restart() during a restart).',
-  MPE_INVALID_PAYLOAD: 'A task\'s data is not a UTF-8 JSON object {"job": name, "input": ...} (sent as TASK_ERROR).',
-  MPE_PAYLOAD_TOO_LARGE: 'A task\'s data is over the configured payload limit (sent as TASK_ERROR).',
+  MPE_INVALID_PAYLOAD: 'A task\'s data is not a UTF-8 JSON object {"job": name, "input": ...} or {"job": name, "batch": [...]} (sent as TASK_ERROR).',
+  MPE_PAYLOAD_TOO_LARGE: 'A task\'s data is over the configured payload limit, or its batch has too many items or an item over the per-item limit (sent as TASK_ERROR).',
   MPE_UNKNOWN_JOB: 'A task names a job that no registered job module exports (sent as TASK_ERROR).',
   MPE_JOB_MODULE: 'A job module could not be loaded, exports no jobs, lacks a job named with #name, or exports a name already taken.',
 } as const;
