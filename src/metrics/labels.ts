@@ -77,5 +77,5 @@ export const REFUSABLE_CALLS = keys<RefusableCall>({ SUBSCRIBE: true, UPDATE: tr
  */
 export const ENDED_STATES = keys<TerminalState>({ TASK_FINISHED: true, TASK_FAILED: true, TASK_KILLED: true });
 
-/** How a batch item ended: its job returned, threw (or its result was refused), or it never ran (the task was killed first). */
+/** How a batch item ended: its job returned, threw (or its result was refused), or it had not ended when its task was killed. */
 export const BATCH_ITEM_OUTCOMES = keys<BatchItemOutcome>({ succeeded: true, failed: true, not_run: true });

@@ -89,7 +89,7 @@ export function registerPoolMetrics(registry: Registry, pool: PoolMetricsSource)
   });
   const batchItems = new CounterFamily(registry, {
     name: BATCH_ITEMS_TOTAL,
-    help: 'Items of batch tasks that ended, by job and outcome (succeeded, failed, not_run: the task was killed before they ran).',
+    help: 'Items of batch tasks that ended, by job and outcome (succeeded, failed, not_run: not ended when their task was killed).',
     labels: [jobLabel, { name: 'outcome', values: BATCH_ITEM_OUTCOMES }],
   });
   new Gauge({

@@ -30,6 +30,8 @@ export class BatchTask {
   /** Escalation terminated the chunks' threads: the batch ends as a terminated run does. */
   #terminated = false;
   #disposed = false;
+  /** Items counted so far (the `batchItems` event): the rest of a killed batch never ran to its end. */
+  #counted = 0;
 
   constructor(items: readonly unknown[], concurrency: number, maxKeptBytes: number, clock: Clock, progressIntervalMs: number, sendProgress: (message: string) => void) {
     this.batch = new BatchRun(items, concurrency, maxKeptBytes);
@@ -57,7 +59,8 @@ export class BatchTask {
   }
 
   /**
-   * A chunk's run is over: answered, or lost (`outcome` says how). Returns what its items did.
+   * A chunk's run is over: answered, or lost (`outcome` says how). Returns what its items did,
+   * none once the batch is stopped (a kill: those items count as not run, see {@link notCounted}).
    * The caller has drained and disposed the run.
    */
   settle(run: TaskRun, end: { readonly kind: 'answered'; readonly response: ChunkResponse } | { readonly kind: 'lost'; readonly outcome: Outcome }): ItemCounts {
@@ -68,9 +71,16 @@ export class BatchTask {
     const [settled, failed] = [results.settled, results.failed];
     if (end.kind === 'answered') this.batch.complete(chunk, end.response);
     else this.batch.lose(chunk, lostMessage(end.outcome));
+    if (this.batch.stopped) return { succeeded: 0, failed: 0 };
     const counts = { succeeded: results.settled - settled - (results.failed - failed), failed: results.failed - failed };
-    if (!this.batch.stopped) this.#progress.offer(results.progressMessage());
+    this.#counted += counts.succeeded + counts.failed;
+    this.#progress.offer(results.progressMessage());
     return counts;
+  }
+
+  /** Items not counted as succeeded or failed: at a killed batch's end, the ones that had not ended when the kill came. */
+  get notCounted(): number {
+    return this.batch.results.count - this.#counted;
   }
 
   /** Every chunk is back and no more will be handed out: the task can end. */

@@ -390,7 +390,7 @@ export class TaskScheduler implements ShutdownTasks {
     if (record.run === batch) record.run = undefined;
     const results = batch.batch.results;
     if (stopped) {
-      const notRun = results.count - results.settled;
+      const notRun = batch.notCounted;
       if (notRun > 0) this.#emit('batchItems', { taskId: record.id, job: record.job, succeeded: 0, failed: 0, notRun });
       this.#apply(record, record.lifecycle.end(batch.stoppedOutcome()));
       return;
