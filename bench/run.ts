@@ -4,7 +4,7 @@
 // process), then writes results.json (with the machine), results.md and chart.svg.
 //   --quick     the < 60 s version (fewer tasks and repeats); writes to bench/results/quick/
 //   --only      a comma-separated subset of: micro-recordio, micro-codec, dispatch-layers,
-//               baselines, cpu-efficiency, latency, responsiveness, scale, batch
+//               against-baselines, cpu-efficiency, latency, responsiveness, scale, batch
 //   --out       output directory (default bench/results, or bench/results/quick)
 //   --profile   executor processes write V8 CPU profiles (node --cpu-prof) to <out>/profiles (or
 //               --profile-dir); summarise them with `node dist/bench/profile-summary.js <files>`
@@ -16,32 +16,23 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChart } from './lib/chart.js';
-import { defaultThreads, type BenchContext, type Benchmark, type SectionOutput, type TargetResult } from './lib/context.js';
+import { defaultThreads, type BenchContext, type Benchmark, type TargetResult } from './lib/context.js';
 import { machineInfo, type MachineInfo } from './lib/machine.js';
 import { renderMarkdown } from './lib/report.js';
+import type { SectionRecord } from './lib/section-record.js';
 import { roundDeep } from './lib/stats.js';
 
 const SECTIONS: ReadonlyArray<{ name: string; title: string; load: () => Promise<Benchmark> }> = [
   { name: 'micro-recordio', title: 'Micro: RecordIO decode', load: async () => (await import('./micro-recordio.js')).run },
   { name: 'micro-codec', title: 'Micro: Call/Event codec', load: async () => (await import('./micro-codec.js')).run },
   { name: 'dispatch-layers', title: 'Dispatch cost per layer (noop tasks)', load: async () => (await import('./dispatch-layers.js')).run },
-  { name: 'baselines', title: 'Against the baselines (same wire, same run)', load: async () => (await import('./baselines.js')).run },
+  { name: 'against-baselines', title: 'Against the baselines (same wire, same run)', load: async () => (await import('./against-baselines.js')).run },
   { name: 'cpu-efficiency', title: 'CPU-bound efficiency (fixed-size work)', load: async () => (await import('./cpu-efficiency.js')).run },
   { name: 'latency', title: 'Latency', load: async () => (await import('./latency.js')).run },
   { name: 'responsiveness', title: 'Responsiveness: the main thread while every worker is busy', load: async () => (await import('./responsiveness.js')).run },
   { name: 'scale', title: 'Scale', load: async () => (await import('./scale.js')).run },
   { name: 'batch', title: 'Batch tasks: 1 ms items in batches vs single tasks vs bare threads', load: async () => (await import('./batch.js')).run },
 ];
-
-export interface SectionRecord {
-  readonly name: string;
-  readonly title: string;
-  readonly durationMs: number;
-  /** When the section ran (ISO). */
-  readonly date?: string;
-  readonly output?: SectionOutput;
-  readonly error?: string;
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -167,7 +158,9 @@ function loadPrevious(outDir: string): Map<string, SectionRecord> {
     const end = body.indexOf('\n## ');
     return (end === -1 ? body : body.slice(0, end)).trim();
   };
-  for (const [name, s] of Object.entries(json.sections)) {
+  for (const [stored, s] of Object.entries(json.sections)) {
+    // Results written before the section was renamed (its file sat beside bench/baselines/).
+    const name = stored === 'baselines' ? 'against-baselines' : stored;
     const section = SECTIONS.find((x) => x.name === name);
     if (section === undefined) continue;
     const base = { name, title: s.title, durationMs: s.durationMs, date: s.date ?? json.machine.date };
@@ -185,7 +178,7 @@ function loadPrevious(outDir: string): Map<string, SectionRecord> {
 
 const TARGETS_BY_SECTION: Readonly<Record<string, readonly string[]>> = {
   'dispatch-layers': ['executor-cpu-per-task'],
-  baselines: ['noop-vs-process-per-task'],
+  'against-baselines': ['noop-vs-process-per-task'],
   'cpu-efficiency': ['efficiency-at-20ms'],
   latency: ['launch-to-running-p99-idle', 'kill-to-killed-p99'],
   responsiveness: ['event-loop-lag-p99-busy'],

@@ -1,9 +1,9 @@
 // chart.svg, written by hand (no dependency): throughput (log scale) and CPU efficiency against
-// task size, ours vs the two baselines vs the ideal, from the baselines section (same run), plus
+// task size, ours vs the two baselines vs the ideal, from the against-baselines section (same run), plus
 // the bare-thread machine limit from the efficiency section where the sizes match.
-import type { BaselineCell } from '../baselines.js';
+import type { BaselineCell } from '../against-baselines.js';
 import type { EfficiencyRow } from '../cpu-efficiency.js';
-import type { SectionRecord } from '../run.js';
+import type { SectionRecord } from './section-record.js';
 import type { MachineInfo } from './machine.js';
 import type { ExecutorKind } from './wire.js';
 
@@ -59,7 +59,7 @@ function panel(x0: number, title: string, categories: readonly string[], series:
 }
 
 export function renderChart(records: readonly SectionRecord[], machine: MachineInfo, threads: number): string | undefined {
-  const baselines = records.find((r) => r.name === 'baselines')?.output?.data as { cells: BaselineCell[] } | undefined;
+  const baselines = records.find((r) => r.name === 'against-baselines')?.output?.data as { cells: BaselineCell[] } | undefined;
   if (baselines === undefined) return undefined;
   const efficiency = records.find((r) => r.name === 'cpu-efficiency')?.output?.data as { rows: EfficiencyRow[] } | undefined;
   const sizes = [...new Set(baselines.cells.map((c) => c.size))];

@@ -11,7 +11,7 @@ export interface BenchContext {
   log(message: string): void;
 }
 
-/** One target of issue 5, against its measured figure. */
+/** One performance target, against its measured figure. */
 export interface TargetResult {
   readonly id: string;
   /** e.g. "≥ 0.95". */

@@ -1,5 +1,5 @@
-// results.md: the machine, every section's tables, and the targets of issue 5.
-import type { SectionRecord } from '../run.js';
+// results.md: the machine, every section's tables, and the targets.
+import type { SectionRecord } from './section-record.js';
 import { table, type TargetResult } from './context.js';
 import type { MachineInfo } from './machine.js';
 

@@ -6,7 +6,7 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../helpers/repo-root.js';
 
-const pages = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((name) => name.endsWith('.md')).map((name) => join('docs', name))];
+const pages = ['README.md', join('bench', 'README.md'), ...readdirSync(join(repoRoot, 'docs')).filter((name) => name.endsWith('.md')).map((name) => join('docs', name))];
 
 /** The text outside fenced code blocks (a `# comment` in a shell block is not a heading). */
 function prose(text: string): string {
