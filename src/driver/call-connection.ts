@@ -34,13 +34,17 @@ export interface CallAnswer {
 }
 
 interface Pending {
-  readonly head: Buffer;
+  /** Header lines each ending in CRLF (Content-Type, Accept, …). */
+  readonly headers: string;
   readonly body: Uint8Array;
   readonly resolve: (answer: CallAnswer) => void;
   readonly reject: (error: Error) => void;
   sentAt: number;
 }
 
+
+/** Digits of a body length at most (a Buffer's length is below 2^53). */
+const MAX_LENGTH_DIGITS = 16;
 
 export class CallConnection {
   private readonly options: CallConnectionOptions;
@@ -55,6 +59,14 @@ export class CallConnection {
   private parser = new ResponseParser();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** A write of the waiting calls is scheduled for the end of this event-loop turn. */
+  private flushScheduled = false;
+  /**
+   * The request head up to the Content-Length value, for the header lines it was made for: the
+   * same for every call of a driver. A #private field: it may hold the Authorization token,
+   * which must not show when the connection is inspected or logged.
+   */
+  #prefix: { readonly headers: string; readonly bytes: Buffer } | undefined;
 
   constructor(options: CallConnectionOptions) {
     this.options = options;
@@ -67,14 +79,29 @@ export class CallConnection {
    */
   post(body: Uint8Array, headers: string): Promise<CallAnswer> {
     if (this.closed) return Promise.reject(new ConnectionError('the call connection is closed'));
-    const head = Buffer.from(
-      `POST ${this.options.path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n${headers}Content-Length: ${body.byteLength}\r\n\r\n`,
-      'latin1',
-    );
     return new Promise((resolve, reject) => {
-      this.waiting.push({ head, body, resolve, reject, sentAt: 0 });
-      this.pump();
+      this.waiting.push({ headers, body, resolve, reject, sentAt: 0 });
+      // Calls made in one event-loop turn (the status updates of every task that ended in it)
+      // leave in one write: a write is a syscall and a TCP segment, more than a call's own cost.
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flush);
+      }
     });
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    this.pump();
+  };
+
+  /** `POST <path> HTTP/1.1`, Host and `headers`, up to the Content-Length value. */
+  private prefix(headers: string): Buffer {
+    const cached = this.#prefix;
+    if (cached !== undefined && cached.headers === headers) return cached.bytes;
+    const bytes = Buffer.from(`POST ${this.options.path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n${headers}Content-Length: `, 'latin1');
+    this.#prefix = { headers, bytes };
+    return bytes;
   }
 
   /** Closes the socket; calls not answered yet fail. */
@@ -130,12 +157,24 @@ export class CallConnection {
     if (room <= 0) return;
     const end = Math.min(this.waiting.length, this.waitingHead + room);
     const now = performance.now();
-    // One write for the whole batch: a syscall per call would cost more than the call.
-    const parts: Uint8Array[] = [];
+    // One buffer for the whole batch (one write: a syscall per call would cost more than the
+    // call), each call its cached head prefix, its Content-Length and its body.
+    let total = 0;
     for (let i = this.waitingHead; i < end; i++) {
       const pending = this.waiting[i]!;
+      total += this.prefix(pending.headers).byteLength + MAX_LENGTH_DIGITS + 4 + pending.body.byteLength;
+    }
+    const batch = Buffer.allocUnsafe(total);
+    let at = 0;
+    for (let i = this.waitingHead; i < end; i++) {
+      const pending = this.waiting[i]!;
+      const prefix = this.prefix(pending.headers);
+      batch.set(prefix, at);
+      at += prefix.byteLength;
+      at += batch.write(`${pending.body.byteLength}\r\n\r\n`, at, 'latin1');
+      batch.set(pending.body, at);
+      at += pending.body.byteLength;
       pending.sentAt = now;
-      parts.push(pending.head, pending.body);
       this.inFlight.push(pending);
     }
     if (end === this.waiting.length) {
@@ -149,10 +188,15 @@ export class CallConnection {
         this.waitingHead = 0;
       }
     }
-    socket.write(parts.length === 2 ? Buffer.concat(parts, parts[0]!.byteLength + parts[1]!.byteLength) : Buffer.concat(parts));
+    socket.write(batch.subarray(0, at));
     this.armTimer();
   }
 
+  /**
+   * At most one timer, for the oldest call in flight. It is not moved when that call is
+   * answered (a timer per answer costs more than the answer): when it fires it looks at the
+   * call that is oldest then, and waits again for what that one has left.
+   */
   private armTimer(): void {
     if (this.timer !== undefined || this.inFlight.length === 0) return;
     const oldest = this.inFlight[0]!;
@@ -185,11 +229,6 @@ export class CallConnection {
         this.onSocketGone(socket, 'an answer came for no call', undefined, true);
         return;
       }
-      if (this.timer !== undefined) {
-        clearTimeout(this.timer);
-        this.timer = undefined;
-      }
-      this.armTimer();
       pending.resolve({ status: answer.status, body: answer.body });
       if (answer.close) {
         this.onSocketGone(socket, 'the agent closed the call connection');

@@ -7,6 +7,47 @@
 // Why not a library: llhttp (Node's parser) is not exposed for client use without a socket, and
 // undici's request() costs ~50 µs of main-thread CPU per call (see call-connection.ts).
 
+/** What a response head says (a pure function of its text). */
+interface ParsedHead {
+  readonly text: string;
+  readonly status: number;
+  readonly contentLength: number | undefined;
+  readonly chunked: boolean;
+  readonly close: boolean;
+}
+
+/** `\r\n\r\n`: the end of a head. */
+const EMPTY_LINE = Buffer.from('\r\n\r\n', 'latin1');
+
+/** Parses the status line and headers (without the empty line); throws when malformed. */
+function parseHead(text: string): ParsedHead {
+  const lines = text.split('\r\n');
+  const match = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(lines[0] ?? '');
+  if (match === null) throw new Error(`malformed status line: ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`);
+  const status = Number(match[1]);
+  let contentLength: number | undefined;
+  let chunked = false;
+  let close = false;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new Error('malformed response header');
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === 'content-length') {
+      if (!/^\d{1,15}$/.test(value)) throw new Error('malformed Content-Length');
+      const length = Number(value);
+      if (contentLength !== undefined && contentLength !== length) throw new Error('conflicting Content-Length headers');
+      contentLength = length;
+    } else if (name === 'transfer-encoding') {
+      chunked = value.toLowerCase().split(',').some((v) => v.trim() === 'chunked');
+    } else if (name === 'connection') {
+      close = value.toLowerCase().split(',').some((v) => v.trim() === 'close');
+    }
+  }
+  return { text, status, contentLength, chunked, close };
+}
+
 /** One complete answer. */
 export interface HttpAnswer {
   readonly status: number;
@@ -97,6 +138,8 @@ export class ResponseParser {
   /** A chunk-size or trailer line so far. */
   readonly #line = new Bytes();
   #head: Head | undefined;
+  /** The last head parsed (see #onHead). */
+  #lastHead: ParsedHead | undefined;
   readonly #body = new Bytes();
 
   constructor(limits: ResponseParserLimits = DEFAULT_RESPONSE_LIMITS) {
@@ -160,6 +203,15 @@ export class ResponseParser {
   }
 
   #readHead(data: Buffer, at: number, out: HttpAnswer[]): number {
+    if (this.#headBytes.length === 0) {
+      // The usual case: the whole head is in this chunk; read it in place, no copy.
+      const found = data.indexOf(EMPTY_LINE, at);
+      if (found !== -1) {
+        if (found - at > this.#limits.maxHeadBytes) throw new Error(`response head over ${this.#limits.maxHeadBytes} bytes`);
+        this.#onHead(data.toString('latin1', at, found), out);
+        return found + 4;
+      }
+    }
     // The empty line may straddle chunks: look at the last 3 bytes kept and the new ones only.
     const kept = this.#headBytes.tail(3);
     const probe = kept.length === 0 ? data.subarray(at) : Buffer.concat([kept, data.subarray(at)]);
@@ -180,30 +232,14 @@ export class ResponseParser {
   }
 
   #onHead(text: string, out: HttpAnswer[]): void {
-    const lines = text.split('\r\n');
-    const match = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(lines[0] ?? '');
-    if (match === null) throw new Error(`malformed status line: ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`);
-    const status = Number(match[1]);
-    let contentLength: number | undefined;
-    let chunked = false;
-    let close = false;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new Error('malformed response header');
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      if (name === 'content-length') {
-        if (!/^\d{1,15}$/.test(value)) throw new Error('malformed Content-Length');
-        const length = Number(value);
-        if (contentLength !== undefined && contentLength !== length) throw new Error('conflicting Content-Length headers');
-        contentLength = length;
-      } else if (name === 'transfer-encoding') {
-        chunked = value.toLowerCase().split(',').some((v) => v.trim() === 'chunked');
-      } else if (name === 'connection') {
-        close = value.toLowerCase().split(',').some((v) => v.trim() === 'close');
-      }
+    // An agent's answers to one executor's calls have the same head, byte for byte, all
+    // through a second (the Date header): parsed once.
+    let head = this.#lastHead;
+    if (head === undefined || head.text !== text) {
+      head = parseHead(text);
+      this.#lastHead = head;
     }
+    const { status, contentLength, chunked, close } = head;
     if (status < 200) {
       // Informational (100 Continue, 103): the real answer follows; nothing to report.
       return;
@@ -224,6 +260,7 @@ export class ResponseParser {
     if (contentLength === 0) return this.#finish(out);
     this.#state = { kind: 'fixed', remaining: contentLength };
   }
+
 
   /** A CRLF-terminated line: its text once complete (the bytes so far are kept), and where to go on. */
   #readLine(data: Buffer, at: number): { text: string | undefined; next: number } {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, Socket, type Server } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { CallConnection } from '../../src/driver/call-connection.js';
 import { createTlsOptions } from '../../src/driver/tls.js';
@@ -70,6 +70,60 @@ describe('CallConnection', () => {
     await assert.rejects(calls.post(Buffer.from('x'), HEADERS), { code: 'MPE_CONNECTION' });
     assert.equal((await calls.post(Buffer.from('y'), HEADERS)).status, 202);
     assert.equal(accepted.length, 2);
+    calls.close();
+  });
+
+  it('writes the calls made in one event-loop turn together, and still at most `pipelining` before their answers', async () => {
+    const reads: string[] = [];
+    const server = createServer((socket) => {
+      socket.on('data', (chunk: Buffer) => {
+        reads.push(chunk.toString('latin1'));
+        const calls = chunk.toString('latin1').split('POST ').length - 1;
+        socket.write('HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n'.repeat(calls));
+      });
+    });
+    const port = await listen(server);
+    const calls = connection(port, { pipelining: 3 });
+    // Connected first: calls made while it connects wait for it anyway.
+    assert.equal((await calls.post(Buffer.from('w'), HEADERS)).status, 202);
+    reads.length = 0;
+    // Counts the client socket's writes (in this process the server would read separate writes
+    // made in one turn as one chunk anyway).
+    const write = Socket.prototype.write;
+    let writes = 0;
+    Socket.prototype.write = function (this: Socket, ...args: Parameters<Socket['write']>) {
+      if (this.remotePort === port) writes++;
+      return write.apply(this, args);
+    } as Socket['write'];
+    let answers;
+    try {
+      answers = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((b) => calls.post(Buffer.from(b), HEADERS)));
+    } finally {
+      Socket.prototype.write = write;
+    }
+    assert.deepEqual(answers.map((a) => a.status), [202, 202, 202, 202, 202]);
+    // One write of the first three (the limit), one of the other two once answers made room.
+    assert.equal(writes, 2);
+    assert.equal(reads[0]!.split('POST ').length - 1, 3, reads[0]);
+    assert.match(reads[0]!, /^POST \/slave\(1\)\/api\/v1\/executor HTTP\/1\.1\r\nHost: 127\.0\.0\.1:\d+\r\nContent-Type: application\/x-protobuf\r\nAccept: application\/x-protobuf\r\nContent-Length: 1\r\n\r\na/);
+    assert.equal(reads.join('').split('POST ').length - 1, 5);
+    calls.close();
+  });
+
+  it('times out a call made after earlier ones were answered, counting from its own write', async () => {
+    let seen = 0;
+    const server = createServer((socket) =>
+      socket.on('data', () => {
+        // Only the first call is answered.
+        if (seen++ === 0) socket.write('HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n');
+      }),
+    );
+    const port = await listen(server);
+    const calls = connection(port, { responseTimeoutMs: 150 });
+    assert.equal((await calls.post(Buffer.from('x'), HEADERS)).status, 202);
+    const sent = performance.now();
+    await assert.rejects(calls.post(Buffer.from('y'), HEADERS), /no answer within 150 ms/);
+    assert.ok(performance.now() - sent >= 149, 'not before its own timeout');
     calls.close();
   });
 

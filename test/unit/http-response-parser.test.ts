@@ -41,6 +41,18 @@ describe('ResponseParser', () => {
     assert.deepEqual(parseInPieces([STREAM]), EXPECTED);
   });
 
+  it('a head repeated byte for byte, then a different one, then the first again (heads are parsed once, by their text)', () => {
+    const accepted = 'HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n';
+    const refused = 'HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno';
+    const parser = new ResponseParser();
+    assert.deepStrictEqual(parser.push(Buffer.from(accepted + accepted + refused + accepted)), [
+      { status: 202, body: '', close: false },
+      { status: 202, body: '', close: false },
+      { status: 202, body: 'no', close: true },
+      { status: 202, body: '', close: false },
+    ]);
+  });
+
   it('gives the same answers split at every byte', () => {
     for (let cut = 0; cut <= STREAM.length; cut++) {
       assert.deepEqual(parseInPieces([STREAM.subarray(0, cut), STREAM.subarray(cut)]), EXPECTED, `split at ${cut}`);
