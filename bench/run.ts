@@ -4,7 +4,7 @@
 // process), then writes results.json (with the machine), results.md and chart.svg.
 //   --quick     the < 60 s version (fewer tasks and repeats); writes to bench/results/quick/
 //   --only      a comma-separated subset of: micro-recordio, micro-codec, dispatch-layers,
-//               against-baselines, cpu-efficiency, latency, responsiveness, scale, batch
+//               against-baselines, cpu-efficiency, latency, responsiveness, scale, batch, allocated-cpus
 //   --out       output directory (default bench/results, or bench/results/quick)
 //   --profile   executor processes write V8 CPU profiles (node --cpu-prof) to <out>/profiles (or
 //               --profile-dir); summarise them with `node dist/bench/profile-summary.js <files>`
@@ -32,6 +32,7 @@ const SECTIONS: ReadonlyArray<{ name: string; title: string; load: () => Promise
   { name: 'responsiveness', title: 'Responsiveness: the main thread while every worker is busy', load: async () => (await import('./responsiveness.js')).run },
   { name: 'scale', title: 'Scale', load: async () => (await import('./scale.js')).run },
   { name: 'batch', title: 'Batch tasks: 1 ms items in batches vs single tasks vs bare threads', load: async () => (await import('./batch.js')).run },
+  { name: 'allocated-cpus', title: 'Allocated cpus: are tasks whose cpus were allocated queued?', load: async () => (await import('./allocated-cpus.js')).run },
 ];
 
 async function main(): Promise<number> {
@@ -184,6 +185,7 @@ const TARGETS_BY_SECTION: Readonly<Record<string, readonly string[]>> = {
   responsiveness: ['event-loop-lag-p99-busy'],
   scale: ['rss-growth-10k-to-100k', 'resubscribe-10k-unacked'],
   batch: ['batch-100-vs-bare-1ms', 'batch-1000-vs-bare-1ms'],
+  'allocated-cpus': ['allocated-cpus-queued'],
 };
 
 main().then(

@@ -39,6 +39,11 @@ const ENTRY: Record<ExecutorKind, string> = {
 export interface RigOptions {
   readonly kind: ExecutorKind;
   readonly threads: number;
+  /**
+   * `fixed` (default): the executor gets `--threads <threads>`. `follow-cpus`: no `--threads`, its
+   * concurrency follows the allocated cpus (`threads` is then only the bench's label).
+   */
+  readonly concurrency?: 'fixed' | 'follow-cpus';
   /** Node flags for the executor process (--expose-gc, --cpu-prof, …). */
   readonly nodeFlags?: readonly string[];
   /** More arguments for the executor command (e.g. --content-type json). */
@@ -128,7 +133,12 @@ export class WireRig {
     const subscribed = agent.nextEvent('subscribed', { timeoutMs: 30_000 });
     const executor = await agent.launchExecutor({
       command: process.execPath,
-      args: [...(options.nodeFlags ?? []), ENTRY[options.kind], '--threads', String(options.threads), ...(options.args ?? [])],
+      args: [
+        ...(options.nodeFlags ?? []),
+        ENTRY[options.kind],
+        ...(options.concurrency === 'follow-cpus' ? [] : ['--threads', String(options.threads)]),
+        ...(options.args ?? []),
+      ],
       ...(options.env !== undefined ? { env: options.env } : {}),
     });
     try {
