@@ -1,7 +1,7 @@
 // 2. Dispatch cost per layer, noop tasks, in one run:
 //   (a)  raw piscina run() of a worker that does nothing (the pool as ours configures it), all
 //        submitted at once, then with at most `threads` in flight as the PoolExecutor dispatches;
-//   (a′) piscina run() of OUR worker entry with the per-task MessageChannel ours uses, `threads`
+//   (a′) piscina run() of OUR worker entry, its result on the thread's channel as ours has it, `threads`
 //        in flight, without the executor (splits (b)−(a) into worker protocol and bookkeeping);
 //   (b)  the PoolExecutor with an in-process driver stub (no network);
 //   (c)  the full wire path: the shipped executor command under a LocalAgent in this process,
@@ -10,11 +10,10 @@
 // tasks/s, and the executor process's CPU per task: the whole process (main thread + workers,
 // as process.cpuUsage counts it) and its main thread alone (/proc/<pid>/task/<pid>/stat).
 import { availableParallelism } from 'node:os';
-import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { PoolExecutor } from '../src/pool/index.js';
 import type { TaskInfo } from '../src/proto/types.js';
-import type { RunRequest } from '../workers/protocol.js';
+import { isChannelAnnouncement, type RunRequest, type WorkerToMain } from '../workers/protocol.js';
 import { profileFlags, table, type BenchContext, type SectionOutput, type TargetResult } from './lib/context.js';
 import { NOOP_WORKER, POOL_WORKER } from './lib/paths.js';
 import { readCpu, readSystemCpu, selfCpuMs } from './lib/proc.js';
@@ -88,14 +87,24 @@ export async function run(ctx: BenchContext): Promise<SectionOutput> {
     };
     await Promise.all(Array.from({ length: threads }, lane));
   };
+  // Our worker entry answers on its thread's channel (workers/channel.ts): announced on piscina's
+  // port, it carries each run's messages and its result, addressed by run id.
+  const results = new Map<number, () => void>();
+  ourWorker.on('message', (message: unknown) => {
+    if (!isChannelAnnouncement(message)) return;
+    message.port.on('message', (m: WorkerToMain) => {
+      if (m.type === 'result') results.get(m.runId)?.();
+    });
+    message.port.unref();
+  });
+  let runIds = 0;
   const runOurWorker = (n: number): Promise<void> =>
     windowed(n, async (i) => {
-      const { port1, port2 } = new MessageChannel();
-      port1.on('message', () => {});
-      const request: RunRequest = { kind: 'run', taskId: `p${i}`, job: 'noop', input: undefined, port: port2, maxResultBytes: 1 << 20, maxFrameworkMessageBytes: 1 << 20 };
-      await ourWorker.run(request, { transferList: [port2] });
-      port1.removeAllListeners('message');
-      port1.close();
+      const runId = ++runIds;
+      const result = new Promise<void>((resolve) => results.set(runId, resolve));
+      const request: RunRequest = { kind: 'run', runId, taskId: `p${i}`, job: 'noop', input: undefined, maxResultBytes: 1 << 20, maxFrameworkMessageBytes: 1 << 20 };
+      await Promise.all([ourWorker.run(request), result]);
+      results.delete(runId);
     });
   // All `count` tasks are launched at once: the queue bound (default 10 000) must not refuse them.
   const pool = await PoolExecutor.create({ threads, maxQueuedTasks: count });
@@ -152,7 +161,7 @@ export async function run(ctx: BenchContext): Promise<SectionOutput> {
   const descriptions: Record<string, string> = {
     a: '(a) raw piscina run(), noop worker, all submitted at once',
     'a-window': '(a) the same, at most `threads` in flight (as the PoolExecutor dispatches)',
-    'a′': '(a′) + our worker entry and its per-task MessageChannel, `threads` in flight',
+    'a′': '(a′) + our worker entry and its thread channel (run ids; the result on the channel), `threads` in flight',
     b: '(b) PoolExecutor + in-process driver stub',
     c: '(c) full wire path, protobuf (LocalAgent ↔ executor process, ACKs)',
     'c-json': '(c) full wire path, JSON',

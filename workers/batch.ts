@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import { boundMessage } from '../src/protocol/utf8.js';
+import type { RunLink } from './channel.js';
 import { createTaskContext } from './context.js';
 import { describeThrown } from './describe.js';
 import type { Job, JobContext } from './job.js';
@@ -32,13 +33,13 @@ function itemContext(task: JobContext, batchIndex: number): JobContext {
   });
 }
 
-export async function runChunk(request: ChunkRequest, lookup: JobLookup): Promise<ChunkResponse> {
-  const { taskId, job: name, first, items, port, maxResultBytes, maxFrameworkMessageBytes } = request;
-  const task = createTaskContext(taskId, port, maxResultBytes, maxFrameworkMessageBytes);
+export async function runChunk(request: ChunkRequest, link: RunLink, lookup: JobLookup): Promise<ChunkResponse> {
+  const { taskId, job: name, first, items, maxResultBytes, maxFrameworkMessageBytes } = request;
+  const task = createTaskContext(taskId, link, maxResultBytes, maxFrameworkMessageBytes);
   try {
     // As a single run: a chunk killed on its way here never starts (and says so before "started").
     if (task.aborted) return { kind: 'chunk', ok: false, failure: 'stopped', message: 'stopped before it started' };
-    port.postMessage({ type: 'started', threadId });
+    link.post({ type: 'started', runId: link.runId, threadId });
     const found = lookup(name);
     if (!found.ok) return { kind: 'chunk', ok: false, failure: found.failure, message: found.message };
     const started = performance.now();

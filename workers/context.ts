@@ -1,9 +1,9 @@
-// The JobContext of one task, wired to the task's MessagePort.
+// The JobContext of one run, wired to the run's link on the thread's channel (channel.ts).
 import { spawn as spawnProcess, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { boundMessage } from '../src/protocol/utf8.js';
+import type { RunLink } from './channel.js';
 import type { JobContext } from './job.js';
-import type { MainToWorker, WorkerToMain } from './protocol.js';
+import type { WorkerToMain } from './protocol.js';
 import { killGroup } from './process-group.js';
 import { encodeJson } from './result.js';
 
@@ -11,13 +11,13 @@ export interface TaskContext {
   readonly ctx: JobContext;
   /** True once the main thread asked the job to stop. */
   readonly aborted: boolean;
-  /** Detaches from the port and closes it: nothing the job does later reaches the main thread. */
+  /** Detaches from the link: nothing the job does later reaches the main thread (the link stays open for the result). */
   close(): void;
 }
 
 const encoder = new TextEncoder();
 
-export function createTaskContext(taskId: string, port: MessagePort, maxDataBytes: number, maxMessageBytes = maxDataBytes): TaskContext {
+export function createTaskContext(taskId: string, link: RunLink, maxDataBytes: number, maxMessageBytes = maxDataBytes): TaskContext {
   const controller = new AbortController();
   let closed = false;
   /** Process groups started with ctx.spawn and not yet exited, by leader pid. */
@@ -27,27 +27,23 @@ export function createTaskContext(taskId: string, port: MessagePort, maxDataByte
   };
   controller.signal.addEventListener('abort', () => signalGroups('SIGTERM'), { once: true });
 
-  const handle = (message: MainToWorker): void => {
-    if (message.type === 'abort' && !controller.signal.aborted) {
-      controller.abort(new DOMException(message.reason, 'AbortError'));
-    }
+  const abort = (reason: string): void => {
+    if (!controller.signal.aborted) controller.abort(new DOMException(reason, 'AbortError'));
   };
-  const onMessage = (message: MainToWorker): void => handle(message);
-  port.on('message', onMessage);
+  // Aborted already (on its way here): the caller checks `aborted` before "started".
+  if (link.abortReason !== undefined) abort(link.abortReason);
+  else link.onAbort = abort;
 
-  // A job in a synchronous loop never yields to the event loop, so the 'message' listener
-  // cannot run: take pending messages off the port directly.
+  // A job in a synchronous loop never yields to the event loop, so the channel's 'message'
+  // listener cannot run: take pending messages off the channel directly.
   const poll = (): boolean => {
-    if (!controller.signal.aborted && !closed) {
-      for (let entry = receiveMessageOnPort(port); entry !== undefined; entry = receiveMessageOnPort(port)) {
-        handle(entry.message as MainToWorker);
-      }
-    }
+    if (!controller.signal.aborted && !closed) link.poll();
     return controller.signal.aborted;
   };
 
+  const runId = link.runId;
   const post = (message: WorkerToMain): void => {
-    if (!closed) port.postMessage(message);
+    if (!closed) link.post(message);
   };
 
   const ctx: JobContext = Object.freeze({
@@ -64,12 +60,12 @@ export function createTaskContext(taskId: string, port: MessagePort, maxDataByte
       // Bounded before it crosses to the main thread (which bounds every update's text again).
       message = boundMessage(message);
       if (data === undefined) {
-        post({ type: 'progress', message });
+        post({ type: 'progress', runId, message });
         return;
       }
       const encoded = encodeJson(data, maxDataBytes, 'progress data');
       if (!encoded.ok) throw new TypeError(`ctx.progress: ${encoded.message}`);
-      post({ type: 'progress', message, data: encoded.json });
+      post({ type: 'progress', runId, message, data: encoded.json });
     },
     sendFrameworkMessage(data: Uint8Array | string): void {
       // Best effort by contract: too large is dropped (the main thread logs it), measured before
@@ -79,10 +75,10 @@ export function createTaskContext(taskId: string, port: MessagePort, maxDataByte
       else if (data instanceof Uint8Array) bytes = data.byteLength;
       else throw new TypeError('ctx.sendFrameworkMessage: data must be a Uint8Array or a string');
       if (bytes > maxMessageBytes) {
-        post({ type: 'frameworkMessageDropped', bytes });
+        post({ type: 'frameworkMessageDropped', runId, bytes });
         return;
       }
-      post({ type: 'frameworkMessage', data: typeof data === 'string' ? encoder.encode(data) : data });
+      post({ type: 'frameworkMessage', runId, data: typeof data === 'string' ? encoder.encode(data) : data });
     },
     spawn(command: string, args: readonly string[] = [], options: SpawnOptions = {}): ChildProcess {
       if (closed) throw new Error('ctx.spawn: the task is over');
@@ -91,10 +87,10 @@ export function createTaskContext(taskId: string, port: MessagePort, maxDataByte
       const pid = child.pid;
       if (pid !== undefined) {
         children.add(pid);
-        post({ type: 'spawned', pid });
+        post({ type: 'spawned', runId, pid });
         child.once('exit', () => {
           children.delete(pid);
-          post({ type: 'childExited', pid });
+          post({ type: 'childExited', runId, pid });
         });
         if (controller.signal.aborted) killGroup(pid, 'SIGTERM');
       }
@@ -114,8 +110,7 @@ export function createTaskContext(taskId: string, port: MessagePort, maxDataByte
       // that was terminated cannot).
       signalGroups('SIGKILL');
       closed = true;
-      port.off('message', onMessage);
-      port.close();
+      link.onAbort = undefined;
     },
   };
 }

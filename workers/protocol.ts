@@ -2,16 +2,18 @@
  * The main thread <-> worker thread contract, in one place (both sides import these types).
  *
  * Two channels carry it:
- * 1. piscina's own request/response: the main thread `run()`s a {@link WorkerRequest}; the
- *    worker answers with a {@link WorkerResponse}. A job's success AND its failure travel in
- *    the same response shape (`ok`), so a piscina rejection only ever means the worker thread
- *    itself died (crash, `process.exit`, out of memory) or we terminated it (kill escalation).
- * 2. one `MessageChannel` per task, its second port transferred with the request: the worker
- *    says "started" (so TASK_RUNNING means a thread really began the job), forwards progress and
- *    framework messages, and the main thread sends the cooperative "abort" through it.
+ * 1. piscina's own request/response: the main thread `run()`s a {@link WorkerRequest}. The
+ *    describe handshake is answered there; a run or chunk is answered with {@link Posted} once
+ *    its result has gone out on channel 2, so a piscina rejection only ever means the worker
+ *    thread itself died (crash, `process.exit`, out of memory) or we terminated it (escalation).
+ * 2. ONE persistent `MessageChannel` per worker thread, announced by the worker on piscina's
+ *    port ({@link ChannelAnnouncement}) when it loads: everything a run says, addressed by its
+ *    run id and in order (started, progress, framework messages, spawned/childExited, then its
+ *    {@link ResultMessage}); the main thread's "abort" goes the other way on it.
  *
- * Messages on two different ports are not ordered with respect to each other: the main
- * thread must cope with a response arriving before the "started" message of the same task.
+ * On channel 2 the result comes after every message the run posted before it: no reconciling
+ * of two unordered channels. Only a thread's loss (a piscina rejection) races the channel, and
+ * the main thread takes the channel's pending messages first.
  */
 import type { MessagePort } from 'node:worker_threads';
 
@@ -30,12 +32,12 @@ export interface DescribeRequest {
 
 export interface RunRequest {
   readonly kind: 'run';
+  /** Addresses the run's messages on the thread's channel (increasing: see workers/channel.ts). */
+  readonly runId: number;
   readonly taskId: string;
   /** A registered job name (validated by the main thread, looked up in a Map by the worker). */
   readonly job: string;
   readonly input: unknown;
-  /** The worker's end of this task's channel (transferred). */
-  readonly port: MessagePort;
   /** Results whose JSON is longer than this many bytes are refused. */
   readonly maxResultBytes: number;
   /** `ctx.sendFrameworkMessage` data longer than this many bytes is dropped (never cloned over). */
@@ -48,12 +50,13 @@ export interface RunRequest {
  */
 export interface ChunkRequest {
   readonly kind: 'chunk';
+  /** As a run's: its messages and result on the thread's channel carry it. */
+  readonly runId: number;
   readonly taskId: string;
   readonly job: string;
   /** Index in the batch of `items[0]` (what `ctx.batchIndex` counts from). */
   readonly first: number;
   readonly items: readonly unknown[];
-  readonly port: MessagePort;
   /** Each item's result is bounded as a single task's is. */
   readonly maxResultBytes: number;
   readonly maxFrameworkMessageBytes: number;
@@ -106,30 +109,60 @@ export type ChunkResponse =
   /** No item ran: aborted before it started, or the job cannot run on this worker. */
   | { readonly kind: 'chunk'; readonly ok: false; readonly failure: 'stopped' | 'unknown-job' | 'jobs-unavailable'; readonly message: string };
 
-export type WorkerResponse = DescribeResponse | RunResponse | ChunkResponse;
+/** piscina's answer to a run or chunk: its result went out on the thread's channel. */
+export interface Posted {
+  readonly kind: 'posted';
+}
 
-// ---- per-task port ----
+export type WorkerResponse = DescribeResponse | Posted;
 
-export interface StartedMessage {
+// ---- the thread's channel ----
+
+/** Posted by a worker on piscina's port when it loads: the main thread's end of its channel. */
+export const CHANNEL_ANNOUNCEMENT = 'mpe:channel';
+
+export interface ChannelAnnouncement {
+  readonly kind: typeof CHANNEL_ANNOUNCEMENT;
+  readonly threadId: number;
+  /** Transferred. */
+  readonly port: MessagePort;
+}
+
+export function isChannelAnnouncement(value: unknown): value is ChannelAnnouncement {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === CHANNEL_ANNOUNCEMENT;
+}
+
+/** Every message a run posts names its run. */
+interface OfRun {
+  readonly runId: number;
+}
+
+/** A run's last message: its response (a single run's, or a chunk's). */
+export interface ResultMessage extends OfRun {
+  readonly type: 'result';
+  readonly response: RunResponse | ChunkResponse;
+}
+
+export interface StartedMessage extends OfRun {
   readonly type: 'started';
   /** The worker's `threadId`: lets the main thread find the Worker to wait for its exit. */
   readonly threadId: number;
 }
 
-export interface ProgressMessage {
+export interface ProgressMessage extends OfRun {
   readonly type: 'progress';
   readonly message: string;
   /** JSON of the job's `data` argument, already serialised in the worker. */
   readonly data?: Uint8Array;
 }
 
-export interface FrameworkMessageOut {
+export interface FrameworkMessageOut extends OfRun {
   readonly type: 'frameworkMessage';
   readonly data: Uint8Array;
 }
 
 /** A framework message the worker dropped for its size: only its size crosses, for the log. */
-export interface FrameworkMessageDropped {
+export interface FrameworkMessageDropped extends OfRun {
   readonly type: 'frameworkMessageDropped';
   readonly bytes: number;
 }
@@ -138,21 +171,23 @@ export interface FrameworkMessageDropped {
  * A process the job started with `ctx.spawn`: the leader of a process group of its own, which
  * the main thread kills before the task's terminal update (the worker thread may be gone by then).
  */
-export interface SpawnedMessage {
+export interface SpawnedMessage extends OfRun {
   readonly type: 'spawned';
   readonly pid: number;
 }
 
 /** A `ctx.spawn` process exited: its group is no longer the task's to kill. */
-export interface ChildExitedMessage {
+export interface ChildExitedMessage extends OfRun {
   readonly type: 'childExited';
   readonly pid: number;
 }
 
-export type WorkerToMain = StartedMessage | ProgressMessage | FrameworkMessageOut | FrameworkMessageDropped | SpawnedMessage | ChildExitedMessage;
+export type WorkerToMain = ResultMessage | StartedMessage | ProgressMessage | FrameworkMessageOut | FrameworkMessageDropped | SpawnedMessage | ChildExitedMessage;
 
 export interface AbortMessage {
   readonly type: 'abort';
+  /** The run to stop; an abort for a run the thread has ended is ignored. */
+  readonly runId: number;
   readonly reason: string;
 }
 

@@ -9,10 +9,11 @@
 import { threadId, workerData } from 'node:worker_threads';
 import { boundMessage } from '../src/protocol/utf8.js';
 import { runChunk, type JobLookup } from './batch.js';
+import { threadChannel, type RunLink } from './channel.js';
 import { createTaskContext } from './context.js';
 import { describeThrown } from './describe.js';
 import * as builtinJobs from './jobs/index.js';
-import type { DescribeResponse, RunRequest, RunResponse, WorkerRequest, WorkerResponse, WorkerStartup } from './protocol.js';
+import type { ChunkResponse, DescribeResponse, RunRequest, RunResponse, WorkerRequest, WorkerResponse, WorkerStartup } from './protocol.js';
 import { loadJobRegistry, type RegisteredJob } from './registry.js';
 import { encodeJson } from './result.js';
 
@@ -49,16 +50,16 @@ function errorMessage(error: unknown): { message: string; errorName?: string } {
   return { ...described, message: boundMessage(described.message) };
 }
 
-async function run(request: RunRequest): Promise<RunResponse> {
-  const { taskId, job: name, input, port, maxResultBytes, maxFrameworkMessageBytes } = request;
-  const task = createTaskContext(taskId, port, maxResultBytes, maxFrameworkMessageBytes);
+async function run(request: RunRequest, link: RunLink): Promise<RunResponse> {
+  const { taskId, job: name, input, maxResultBytes, maxFrameworkMessageBytes } = request;
+  const task = createTaskContext(taskId, link, maxResultBytes, maxFrameworkMessageBytes);
   try {
     // Killed while it was on its way to this thread: do not start it at all. Checked BEFORE
     // "started": once the main thread hears "started" the job is running, so a kill from then
     // on is one the job itself must honour (or be escalated). Checked after it, a kill landing
     // in between made a job that never ran look like one that stopped within its grace.
     if (task.aborted) return { kind: 'result', ok: false, failure: 'stopped', message: 'stopped before it started' };
-    port.postMessage({ type: 'started', threadId });
+    link.post({ type: 'started', runId: link.runId, threadId });
     if (registry === undefined) {
       return { kind: 'result', ok: false, failure: 'jobs-unavailable', message: loadError ?? 'job modules not loaded' };
     }
@@ -86,13 +87,32 @@ const lookup: JobLookup = (name) => {
   return entry === undefined ? { ok: false, failure: 'unknown-job', message: `unknown job "${name}"` } : { ok: true, job: entry.job };
 };
 
+// Created at load, before any run: its announcement reaches the main thread first.
+const channel = threadChannel();
+const POSTED: WorkerResponse = Object.freeze({ kind: 'posted' });
+
+/**
+ * A run or chunk: its result goes out on the channel, after everything it posted, and piscina
+ * is answered only then (the thread is free for the next).
+ */
+async function onChannel(runId: number, body: (link: RunLink) => Promise<RunResponse | ChunkResponse>): Promise<WorkerResponse> {
+  const link = channel.open(runId);
+  try {
+    const response = await body(link);
+    link.post({ type: 'result', runId, response });
+  } finally {
+    link.close();
+  }
+  return POSTED;
+}
+
 export default async function handle(request: WorkerRequest): Promise<WorkerResponse> {
   switch (request.kind) {
     case 'describe':
       return describe();
     case 'run':
-      return run(request);
+      return onChannel(request.runId, (link) => run(request, link));
     case 'chunk':
-      return runChunk(request, lookup);
+      return onChannel(request.runId, (link) => runChunk(request, link, lookup));
   }
 }

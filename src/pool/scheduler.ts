@@ -355,8 +355,8 @@ export class TaskScheduler implements ShutdownTasks {
   #settle(run: TaskRun, outcome: Outcome): void {
     const record = run.task;
     this.#inFlight--;
-    if (!this.#destroyed) run.drain();
-    // Before the terminal update: nothing the task started outlives it.
+    // Everything the run posted came before its result (one ordered channel), so it has been
+    // handled already. Before the terminal update: nothing the task started outlives it.
     run.dispose();
     if (record.run === run) record.run = undefined;
     if (!this.#destroyed) this.#apply(record, record.lifecycle.end(outcome));
@@ -367,7 +367,6 @@ export class TaskScheduler implements ShutdownTasks {
   #chunkSettled(run: TaskRun, end: { readonly kind: 'answered'; readonly response: ChunkResponse } | { readonly kind: 'lost'; readonly outcome: Outcome }): void {
     const record = run.task;
     this.#inFlight--;
-    if (!this.#destroyed) run.drain();
     run.dispose();
     const batch = record.run;
     if (this.#destroyed || !(batch instanceof BatchTask)) return;

@@ -1,14 +1,19 @@
 /**
  * One run of a task on the worker pool, as one object: created when the task is dispatched,
  * disposed when the run settles. It owns everything that exists only while a job is in a
- * worker: the channel to it, the piscina abort signal, the thread running it (once known), the
- * process groups the job spawned, its progress limiter and its kill-escalation timer. The task
- * (TaskRecord) keeps only what outlives a run; its lifecycle decides, the run carries out.
+ * worker: its run id on the threads' channels, the piscina abort signal, the thread running it
+ * (once known), the process groups the job spawned, its progress limiter and its
+ * kill-escalation timer. The task (TaskRecord) keeps only what outlives a run; its lifecycle
+ * decides, the run carries out.
+ *
+ * A run settles once BOTH its result has come on its thread's channel (after everything else
+ * it posted: one ordered channel) and piscina has the thread back, so that the slot it frees is
+ * really free; or when its thread is lost.
  *
  * A run tells its host what happened (started, progress, a framework message, its settlement)
  * and never sends a status update itself, so that a task owning several runs is the same code.
  */
-import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { ChunkRequest, ChunkResponse, RunRequest, RunResponse, WorkerToMain } from '../../workers/protocol.js';
@@ -20,7 +25,7 @@ import { ProgressLimiter } from './progress.js';
 import type { StatusReporter } from './status.js';
 import type { ProgressUpdate, TaskRecord } from './task-table.js';
 import type { Outcome } from './task-state.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { RunListener, WorkerPool } from './worker-pool.js';
 
 /** What a run needs of the executor: fixed settings, and where it reports. */
 export interface RunHost {
@@ -45,8 +50,8 @@ export interface RunHost {
   /** A thread terminated by escalation that has not exited in `terminateWaitMs`: it still holds a CPU. */
   lingering(thread: Worker): void;
   /**
-   * The run is over; the host drains and disposes it, then ends the task. For a chunk's run,
-   * only when it was lost (the outcome says how); an answered chunk goes to {@link chunkAnswered}.
+   * The run is over (once); the host disposes it, then ends the task. For a chunk's run, only
+   * when it was lost (the outcome says how); an answered chunk goes to {@link chunkAnswered}.
    */
   settled(run: TaskRun, outcome: Outcome): void;
   /** A chunk's worker answered (the run is over, as for {@link settled}). */
@@ -76,17 +81,28 @@ export function responseOutcome(response: RunResponse): Outcome {
   return { kind: 'failed', message };
 }
 
-export class TaskRun {
+/** What the worker answered on the channel: a single run's outcome, or a chunk's response. */
+type Answer = { readonly kind: 'outcome'; readonly outcome: Outcome } | { readonly kind: 'chunk'; readonly response: ChunkResponse };
+
+export class TaskRun implements RunListener {
   readonly task: TaskRecord;
   /** The batch items this run carries; undefined for a single task's run. */
   readonly chunk: Chunk | undefined;
+  readonly runId: number;
   readonly #host: RunHost;
-  readonly #port: MessagePort;
   /** Aborting it makes piscina drop the queued run or terminate the thread running it. */
   readonly #abort = new AbortController();
   readonly #progress: ProgressLimiter<ProgressUpdate>;
   /** The thread running it, once the worker said "started". */
+  #threadId: number | undefined;
   #thread: Worker | undefined;
+  /** Its result, once it came on the channel. */
+  #answer: Answer | undefined;
+  /** piscina has the thread back. */
+  #released = false;
+  /** Asked to stop: told again to its thread once known. */
+  #stopReason: string | undefined;
+  #settled = false;
   #escalationTimer: unknown;
   /** Leaders of the process groups its job started with ctx.spawn and that have not exited. */
   #processGroups: Set<number> | undefined;
@@ -100,25 +116,19 @@ export class TaskRun {
     this.chunk = chunk;
     this.#host = host;
     this.#progress = new ProgressLimiter<ProgressUpdate>(host.progressIntervalMs, host.clock, (update) => host.progress(this, update));
-    const { port1, port2 } = new MessageChannel();
-    this.#port = port1;
-    port1.on('message', (message: WorkerToMain) => this.#onMessage(message));
-    const common = { taskId: task.id, job: task.job, port: port2, maxResultBytes: host.maxResultBytes, maxFrameworkMessageBytes: host.maxFrameworkMessageBytes };
-    let pending: Promise<RunResponse | ChunkResponse>;
+    this.runId = host.pool.open(this);
+    const common = { runId: this.runId, taskId: task.id, job: task.job, maxResultBytes: host.maxResultBytes, maxFrameworkMessageBytes: host.maxFrameworkMessageBytes };
+    const request: RunRequest | ChunkRequest =
+      chunk === undefined ? { kind: 'run', input: task.input, ...common } : { kind: 'chunk', first: chunk.first, items: chunk.items, ...common };
+    let pending: Promise<void>;
     try {
-      if (chunk === undefined) {
-        const request: RunRequest = { kind: 'run', input: task.input, ...common };
-        pending = host.pool.run(request, task.memoryMb, this.#abort.signal);
-      } else {
-        const request: ChunkRequest = { kind: 'chunk', first: chunk.first, items: chunk.items, ...common };
-        pending = host.pool.run(request, task.memoryMb, this.#abort.signal);
-      }
+      pending = host.pool.run(request, task.memoryMb, this.#abort.signal);
     } catch (error) {
       pending = Promise.reject(error);
     }
     pending
       .then(
-        (response) => (response.kind === 'chunk' ? host.chunkAnswered(this, response) : host.settled(this, responseOutcome(response))),
+        () => this.#onReleased(),
         (error: unknown) => this.#onRejected(error),
       )
       .catch((error: unknown) => host.logger.error({ taskId: task.id, err: error }, 'internal error while ending a task'));
@@ -132,7 +142,8 @@ export class TaskRun {
   /** Asks the job to stop: its ctx.signal aborts, and its process groups get SIGTERM. */
   stop(reason: string): void {
     if (this.#disposed) return;
-    this.#port.postMessage({ type: 'abort', reason });
+    this.#stopReason = reason;
+    this.#host.pool.abort(this.runId, reason, this.#threadId);
     // Whether or not the job's thread gets to the abort (a busy loop may not).
     this.#signalGroups('SIGTERM');
   }
@@ -154,20 +165,6 @@ export class TaskRun {
     this.#abort.abort(new Error('kill grace period over'));
   }
 
-  /**
-   * The piscina response and the run's port are two channels with no order between them, but
-   * the worker posts on the port BEFORE it answers, and a post lands in the receiving port's
-   * queue at once. So when the answer is here, whatever the job said before returning
-   * ("started", its last progress, a framework message) can be taken off the port, in order,
-   * and handled before the terminal update.
-   */
-  drain(): void {
-    if (this.#disposed) return;
-    for (let entry = receiveMessageOnPort(this.#port); entry !== undefined; entry = receiveMessageOnPort(this.#port)) {
-      this.#onMessage(entry.message as WorkerToMain);
-    }
-  }
-
   /** Ends everything the run holds; nothing the job started outlives it. Idempotent. */
   dispose(): void {
     // Before the terminal update (the thread may be gone, so its own cleanup cannot be relied on).
@@ -177,16 +174,26 @@ export class TaskRun {
     this.#disposed = true;
     this.#clearEscalation();
     this.#progress.close();
-    this.#port.removeAllListeners('message');
-    this.#port.close();
+    this.#host.pool.close(this.runId);
   }
 
-  #onMessage(message: WorkerToMain): void {
+  /** A message of this run from its thread's channel, in order. */
+  message(message: WorkerToMain, threadId: number): void {
     const task = this.task;
     if (this.#disposed || task.lifecycle.phase === 'ended') return;
     switch (message.type) {
+      case 'result': {
+        const response = message.response;
+        this.#answer = response.kind === 'chunk' ? { kind: 'chunk', response } : { kind: 'outcome', outcome: responseOutcome(response) };
+        if (this.#released) this.#settle(this.#answer);
+        break;
+      }
       case 'started':
-        this.#thread = this.#host.pool.thread(message.threadId);
+        this.#threadId = threadId;
+        this.#thread = this.#host.pool.thread(threadId);
+        // An abort sent before the thread was known may have missed it (a thread whose channel
+        // was not announced yet): this one reaches it (a second is ignored).
+        if (this.#stopReason !== undefined) this.#host.pool.abort(this.runId, this.#stopReason, threadId);
         this.#host.started(this);
         break;
       case 'progress':
@@ -216,10 +223,25 @@ export class TaskRun {
     }
   }
 
+  #onReleased(): void {
+    this.#released = true;
+    // The result was posted before piscina was answered, but on another port: it may still be
+    // on its way (then it settles the run when it comes).
+    if (this.#answer !== undefined) this.#settle(this.#answer);
+  }
+
   async #onRejected(error: unknown): Promise<void> {
     const host = this.#host;
     if (host.destroyed) {
-      host.settled(this, { kind: 'terminated' });
+      this.#settle({ kind: 'outcome', outcome: { kind: 'terminated' } });
+      return;
+    }
+    // The loss races the channel: what the run posted before it (started, progress, even its
+    // result) is handled first.
+    host.pool.drainChannels();
+    if (this.#answer !== undefined) {
+      // It had finished: the thread died after posting its result (a job's leftover timer).
+      this.#settle(this.#answer);
       return;
     }
     const fault = classifyRunError(error, host.pool.heapLimitFor(this.task.memoryMb), this.#terminating);
@@ -236,7 +258,14 @@ export class TaskRun {
       }
       host.emit('workerReplaced', { reason: 'kill', taskId: this.task.id });
     }
-    host.settled(this, fault.outcome);
+    this.#settle({ kind: 'outcome', outcome: fault.outcome });
+  }
+
+  #settle(answer: Answer): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    if (answer.kind === 'chunk') this.#host.chunkAnswered(this, answer.response);
+    else this.#host.settled(this, answer.outcome);
   }
 
   #signalGroups(signal: NodeJS.Signals): void {

@@ -13,15 +13,10 @@
  * lanes at `threads`, so lanes never add CPU contention, and the live threads stay below
  * `threads` × (1 + lanes busy + `maxIdleLanes`), lanes busy being at most `threads`.
  */
-import type { Worker } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { JobModuleError } from './errors.js';
-import type { ChunkRequest, ChunkResponse, DescribeResponse, RunRequest, RunResponse, WorkerRequest, WorkerResponse, WorkerStartup } from '../../workers/protocol.js';
-
-/** A job's run on a worker: one task's input, or a chunk of a batch task's items. */
-export type PoolRequest = RunRequest | ChunkRequest;
-/** The answer of a {@link PoolRequest}: `ResponseOf<RunRequest>` is a RunResponse. */
-export type ResponseOf<R extends PoolRequest> = R extends ChunkRequest ? ChunkResponse : RunResponse;
+import { isChannelAnnouncement, type ChunkRequest, type DescribeResponse, type MainToWorker, type RunRequest, type WorkerRequest, type WorkerResponse, type WorkerStartup, type WorkerToMain } from '../../workers/protocol.js';
 
 /** A smaller heap cannot even load the worker and its job modules. */
 export const MIN_WORKER_MEMORY_MB = 16;
@@ -62,9 +57,14 @@ export interface WorkerPoolConfig {
   readonly onIdleWorkerError: (error: unknown) => void;
 }
 
-/** The worker answered `request` in kind (a run with a result, a chunk with a chunk response). */
-function answers<R extends PoolRequest>(request: R, value: unknown): value is ResponseOf<R> {
-  return typeof value === 'object' && value !== null && (value as WorkerResponse).kind === (request.kind === 'chunk' ? 'chunk' : 'result');
+function isPosted(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as WorkerResponse).kind === 'posted';
+}
+
+/** Where a run's messages go (see {@link WorkerPool.open}). */
+export interface RunListener {
+  /** A message of the run, in the order its worker posted it; the last is its `result`. */
+  message(message: WorkerToMain, threadId: number): void;
 }
 
 export class WorkerPool {
@@ -73,6 +73,11 @@ export class WorkerPool {
   readonly #lanes = new Map<number, Lane>();
   #runs = 0;
   #destroyed = false;
+  /** The main thread's end of each worker's channel, by threadId (workers/channel.ts). */
+  readonly #channels = new Map<number, MessagePort>();
+  /** Runs whose messages are awaited, by run id. */
+  readonly #listeners = new Map<number, RunListener>();
+  #lastRunId = 0;
 
   /**
    * Creates the pool and waits for the ready handshake: a worker loads the job modules and
@@ -108,7 +113,24 @@ export class WorkerPool {
     return (await this.#default.run(request)) as DescribeResponse;
   }
 
-  run<R extends PoolRequest>(request: R, memoryMb: number | undefined, signal: AbortSignal): Promise<ResponseOf<R>> {
+  /** A new run id whose messages go to `listener` until {@link close}. Ids increase (workers rely on it). */
+  open(listener: RunListener): number {
+    const runId = ++this.#lastRunId;
+    this.#listeners.set(runId, listener);
+    return runId;
+  }
+
+  /** No more messages of this run are wanted. */
+  close(runId: number): void {
+    this.#listeners.delete(runId);
+  }
+
+  /**
+   * Hands an opened run to a thread. Resolves once the worker has posted the run's result on
+   * its channel and piscina has the thread back; rejects when the thread is lost (or `signal`
+   * aborts: piscina drops the queued run, or terminates the thread running it).
+   */
+  run(request: RunRequest | ChunkRequest, memoryMb: number | undefined, signal: AbortSignal): Promise<void> {
     const limit = this.heapLimitFor(memoryMb);
     if (memoryMb === undefined || limit === this.#config.workerMemoryMb) return this.#runOn(this.#default, request, signal);
     let lane = this.#lanes.get(limit!);
@@ -128,16 +150,71 @@ export class WorkerPool {
     return pending;
   }
 
+  /**
+   * Asks run `runId` to stop. `threadId`: the thread it said "started" on; before that it could
+   * be on its way to any thread, so every thread is told (the others drop it, channel.ts).
+   */
+  abort(runId: number, reason: string, threadId: number | undefined): void {
+    const message: MainToWorker = { type: 'abort', runId, reason };
+    const port = threadId === undefined ? undefined : this.#channels.get(threadId);
+    if (port !== undefined) {
+      port.postMessage(message);
+      return;
+    }
+    for (const channel of this.#channels.values()) channel.postMessage(message);
+  }
+
+  /**
+   * Handles now whatever is waiting on every channel. Only for a thread's loss, which races
+   * the channels (a rejection is not ordered with them): what the run said before it is then
+   * taken first.
+   */
+  drainChannels(): void {
+    for (const [threadId, port] of this.#channels) this.#drain(threadId, port);
+  }
+
   /** Heap-limit lanes (besides the default one) alive now. */
   get laneCount(): number {
     return this.#lanes.size;
   }
 
-  #runOn<R extends PoolRequest>(pool: Piscina, request: R, signal: AbortSignal): Promise<ResponseOf<R>> {
-    return pool.run(request, { signal, transferList: [request.port] }).then((value: unknown) => {
-      if (!answers(request, value)) throw new TypeError('worker answered a run with something else than a result');
-      return value;
+  #runOn(pool: Piscina, request: RunRequest | ChunkRequest, signal: AbortSignal): Promise<void> {
+    return pool.run(request, { signal }).then((value: unknown) => {
+      if (!isPosted(value)) throw new TypeError('worker answered a run with something else than "posted"');
     });
+  }
+
+  /** A worker announced its channel (on piscina's port, when it loaded). */
+  #attach(threadId: number, port: MessagePort): void {
+    port.on('message', (message: WorkerToMain) => this.#route(message, threadId));
+    // As piscina's idle workers: the channels never keep the process alive.
+    port.unref();
+    const worker = this.thread(threadId);
+    if (worker === undefined || this.#destroyed) {
+      // Gone already (the announcement is delivered as the thread exits): what it said is taken now.
+      this.#drain(threadId, port);
+      port.close();
+      return;
+    }
+    this.#channels.set(threadId, port);
+    // Node delivers a worker's own messages before its 'exit': by then every post of the thread
+    // is in our port's queue, so this drain loses nothing; then the channel is closed.
+    worker.once('exit', () => {
+      this.#drain(threadId, port);
+      this.#channels.delete(threadId);
+      port.close();
+    });
+  }
+
+  #drain(threadId: number, port: MessagePort): void {
+    for (let entry = receiveMessageOnPort(port); entry !== undefined; entry = receiveMessageOnPort(port)) {
+      this.#route(entry.message as WorkerToMain, threadId);
+    }
+  }
+
+  #route(message: WorkerToMain, threadId: number): void {
+    // A run closed already (ended, or the pool destroyed): its late messages are dropped.
+    this.#listeners.get(message.runId)?.message(message, threadId);
   }
 
   /** Destroys idle lanes beyond `maxIdleLanes`, least recently used first. */
@@ -183,6 +260,9 @@ export class WorkerPool {
     if (this.#destroyed) return;
     this.#destroyed = true;
     await Promise.allSettled([...this.#allLanes()].map((lane) => lane.destroy()));
+    for (const port of this.#channels.values()) port.close();
+    this.#channels.clear();
+    this.#listeners.clear();
   }
 
   *#allLanes(): Iterable<Piscina> {
@@ -201,14 +281,17 @@ export class WorkerPool {
       // Atomics off, on purpose. With piscina's default ('sync') an idle worker blocks in
       // Atomics.wait, which freezes its event loop between tasks: a job's leftover timers and
       // promises stall and then run inside the NEXT task (blaming the wrong one), and nothing
-      // is processed on the per-task ports. With 'disabled' every worker keeps a live event
-      // loop, which the per-task channel (started/progress/abort) relies on; the cost is a few
+      // is processed on the thread's channel. With 'disabled' every worker keeps a live event
+      // loop, which the channel (the main thread's aborts) relies on; the cost is a few
       // microseconds of message-passing latency per task, small beside a CPU-bound job.
       atomics: 'disabled',
       ...(heapLimitMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: heapLimitMb } } : {}),
       workerData: startup,
     });
     pool.on('error', (error: unknown) => this.#config.onIdleWorkerError(error));
+    pool.on('message', (message: unknown) => {
+      if (isChannelAnnouncement(message)) this.#attach(message.threadId, message.port);
+    });
     return pool;
   }
 }

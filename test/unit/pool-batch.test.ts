@@ -12,6 +12,7 @@ import { BatchResults } from '../../src/pool/batch-results.js';
 import { BATCH_RESULTS_FOLDER, concludeBatch, resultsFileName, writeResultsFile } from '../../src/pool/batch-file.js';
 import { BatchRun, ChunkSizer } from '../../src/pool/batch-run.js';
 import { runChunk, type JobLookup } from '../../workers/batch.js';
+import { WorkerChannel, type RunLink } from '../../workers/channel.js';
 import type { Job } from '../../workers/job.js';
 import type { ChunkResponse, ItemResponse } from '../../workers/protocol.js';
 
@@ -284,9 +285,11 @@ describe('runChunk (the worker side)', () => {
     (name) =>
       name === 'j' ? { ok: true, job } : { ok: false, failure: 'unknown-job', message: `unknown job "${name}"` };
 
-  function request(items: unknown[], first = 0): { port1: MessageChannel['port1']; req: Parameters<typeof runChunk>[0] } {
+  /** A chunk on a thread channel of its own (port1: the main thread's end). */
+  function request(items: unknown[], first = 0): { port1: MessageChannel['port1']; req: Parameters<typeof runChunk>[0]; link: RunLink } {
     const { port1, port2 } = new MessageChannel();
-    return { port1, req: { kind: 'chunk', taskId: 't', job: 'j', first, items, port: port2, maxResultBytes: 20, maxFrameworkMessageBytes: 100 } };
+    const link = new WorkerChannel(port2).open(1);
+    return { port1, link, req: { kind: 'chunk', runId: 1, taskId: 't', job: 'j', first, items, maxResultBytes: 20, maxFrameworkMessageBytes: 100 } };
   }
 
   it('calls the job once per item, in order, each with its own index; an item error is that item\'s', async () => {
@@ -297,8 +300,8 @@ describe('runChunk (the worker side)', () => {
       if (input === 'big') return 'x'.repeat(100);
       return { got: input };
     };
-    const { port1, req } = request([1, 'bad', 'big', 4], 10);
-    const response = await runChunk(req, lookupOf(job));
+    const { port1, req, link } = request([1, 'bad', 'big', 4], 10);
+    const response = await runChunk(req, link, lookupOf(job));
     port1.close();
     assert.deepEqual(seen, [[1, 10], ['bad', 11], ['big', 12], [4, 13]]);
     assert.ok(response.ok);
@@ -309,17 +312,20 @@ describe('runChunk (the worker side)', () => {
 
   it('stops before its next item once aborted: the rest never start', async () => {
     const seen: unknown[] = [];
-    const { port1, req } = request([1, 2, 3]);
+    const { port1, req, link } = request([1, 2, 3]);
     const job: Job = async (input, ctx) => {
       seen.push(input);
       if (input === 1) {
-        port1.postMessage({ type: 'abort', reason: 'killed' });
-        // The abort is delivered to the chunk's port; the job sees it through its context.
+        port1.postMessage({ type: 'abort', runId: 1, reason: 'killed' });
+        // The abort is delivered on the thread's channel; the job sees it through its context.
         await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
       }
       return input;
     };
-    const response = await runChunk(req, lookupOf(job));
+    // In a worker, piscina's port keeps the thread alive while the job waits (the channel does
+    // not, on purpose); here a timer does.
+    const alive = setInterval(() => {}, 60_000);
+    const response = await runChunk(req, link, lookupOf(job)).finally(() => clearInterval(alive));
     port1.close();
     assert.deepEqual(seen, [1]);
     assert.ok(response.ok);
@@ -327,10 +333,10 @@ describe('runChunk (the worker side)', () => {
   });
 
   it('runs nothing when the job cannot run here, and says "started" first', async () => {
-    const { port1, req } = request([1]);
-    const response = await runChunk({ ...req, job: 'other' }, lookupOf(() => 1));
+    const { port1, req, link } = request([1]);
+    const response = await runChunk({ ...req, job: 'other' }, link, lookupOf(() => 1));
     assert.deepEqual(response, { kind: 'chunk', ok: false, failure: 'unknown-job', message: 'unknown job "other"' });
-    // As the executor does once the answer is in: what the worker posted is on the port.
+    // What the worker posted is on the channel, before any result.
     assert.equal((receiveMessageOnPort(port1)?.message as { type: string } | undefined)?.type, 'started');
     port1.close();
   });

@@ -1,13 +1,16 @@
 // The worker side without threads: result encoding, the job registry, built-in jobs' inputs.
 import { strict as assert } from 'node:assert';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { describe, it } from 'node:test';
 import type { JobContext } from '../../workers/job.js';
+import { WorkerChannel } from '../../workers/channel.js';
 import { createTaskContext } from '../../workers/context.js';
+import type { WorkerToMain } from '../../workers/protocol.js';
 import * as builtins from '../../workers/jobs/index.js';
 import { addModuleJobs, BUILTIN_SOURCE, JobRegistryError, loadJobRegistry, type RegisteredJob } from '../../workers/registry.js';
 import { encodeJson } from '../../workers/result.js';
 import { memoryBucketMb } from '../../src/pool/worker-pool.js';
+import { waitFor } from '../helpers/wait.js';
 
 function fakeContext(): { ctx: JobContext; controller: AbortController; progress: Array<[string, unknown]> } {
   const controller = new AbortController();
@@ -148,12 +151,13 @@ describe('built-in jobs', () => {
 });
 
 describe('task context', () => {
-  it('sees an abort sent on its port even while the job never yields', () => {
+  it('sees an abort sent on its channel even while the job never yields', () => {
     const { port1, port2 } = new MessageChannel();
-    const task = createTaskContext('t', port2, 1024);
+    const link = new WorkerChannel(port2).open(1);
+    const task = createTaskContext('t', link, 1024);
     try {
       assert.equal(task.ctx.aborted, false);
-      port1.postMessage({ type: 'abort', reason: 'killed on request' });
+      port1.postMessage({ type: 'abort', runId: 1, reason: 'killed on request' });
       // No await in between: the 'message' event cannot have run; polling must find it.
       assert.equal(task.ctx.aborted, true);
       assert.equal(task.ctx.signal.aborted, true);
@@ -166,9 +170,10 @@ describe('task context', () => {
 
   it('refuses progress data without a JSON form, and posts nothing after close', async () => {
     const { port1, port2 } = new MessageChannel();
-    const task = createTaskContext('t', port2, 1024);
-    const received: unknown[] = [];
-    port1.on('message', (m) => received.push(m));
+    const link = new WorkerChannel(port2).open(7);
+    const task = createTaskContext('t', link, 1024);
+    const received: WorkerToMain[] = [];
+    port1.on('message', (m: WorkerToMain) => received.push(m));
     assert.throws(() => task.ctx.progress('x', { n: 1n }), /ctx.progress: progress data is not JSON-serialisable/);
     task.ctx.progress('one', { n: 1 });
     task.ctx.sendFrameworkMessage('hi');
@@ -176,7 +181,76 @@ describe('task context', () => {
     task.ctx.progress('after close');
     await new Promise((resolve) => setImmediate(resolve));
     port1.close();
-    assert.deepEqual(received.map((m) => (m as { type: string }).type), ['progress', 'frameworkMessage']);
+    assert.deepEqual(received.map((m) => [m.type, m.runId]), [['progress', 7], ['frameworkMessage', 7]]);
+  });
+});
+
+describe("a worker thread's channel", () => {
+  /** The main thread's end and a worker's channel, in one thread (the channel is just two ports). */
+  function channel(): { main: MessagePort; worker: WorkerChannel; received: WorkerToMain[] } {
+    const { port1, port2 } = new MessageChannel();
+    const received: WorkerToMain[] = [];
+    port1.on('message', (m: WorkerToMain) => received.push(m));
+    return { main: port1, worker: new WorkerChannel(port2), received };
+  }
+  const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  it('carries a run\'s messages in the order posted, its result after its last progress', async () => {
+    const { main, worker, received } = channel();
+    try {
+      const link = worker.open(1);
+      link.post({ type: 'started', runId: 1, threadId: 0 });
+      for (let i = 0; i < 50; i++) link.post({ type: 'progress', runId: 1, message: `p${i}` });
+      link.post({ type: 'result', runId: 1, response: { kind: 'result', ok: true, json: new Uint8Array([49]) } });
+      link.close();
+      link.post({ type: 'progress', runId: 1, message: 'after the end' });
+      await waitFor(() => received.length >= 52, { what: 'the run\'s messages' });
+      await settle();
+      assert.deepEqual(received.map((m) => m.type), ['started', ...Array<string>(50).fill('progress'), 'result']);
+      assert.deepEqual(received.filter((m) => m.type === 'progress').map((m) => (m as { message: string }).message), Array.from({ length: 50 }, (_, i) => `p${i}`));
+    } finally {
+      main.close();
+    }
+  });
+
+  it('ignores an abort for a run that has already ended, and does not let it reach the next run', async () => {
+    const { main, worker } = channel();
+    try {
+      const first = worker.open(1);
+      first.close();
+      main.postMessage({ type: 'abort', runId: 1, reason: 'too late' });
+      await settle();
+      const second = worker.open(2);
+      let aborted: string | undefined;
+      second.onAbort = (reason) => (aborted = reason);
+      second.poll();
+      await settle();
+      assert.equal(second.abortReason, undefined);
+      assert.equal(aborted, undefined);
+      main.postMessage({ type: 'abort', runId: 2, reason: 'killed' });
+      await waitFor(() => aborted !== undefined, { what: 'the abort of the current run' });
+      assert.equal(second.abortReason, 'killed');
+    } finally {
+      main.close();
+    }
+  });
+
+  it('remembers the abort of a run not begun yet, so that it never starts; drops those of runs it will never get', async () => {
+    const { main, worker } = channel();
+    try {
+      // Run 3 is aborted on its way (the main thread told every thread); run 2 was another thread's.
+      main.postMessage({ type: 'abort', runId: 2, reason: 'other thread' });
+      main.postMessage({ type: 'abort', runId: 3, reason: 'killed before it started' });
+      // No await: open() takes pending messages off the channel itself.
+      const link = worker.open(3);
+      assert.equal(link.abortReason, 'killed before it started');
+      link.close();
+      const later = worker.open(4);
+      assert.equal(later.abortReason, undefined);
+      later.close();
+    } finally {
+      main.close();
+    }
   });
 });
 
