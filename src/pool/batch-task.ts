@@ -61,7 +61,7 @@ export class BatchTask {
   /**
    * A chunk's run is over: answered, or lost (`outcome` says how). Returns what its items did,
    * none once the batch is stopped (a kill: those items count as not run, see {@link notCounted}).
-   * The caller has drained and disposed the run.
+   * The caller has disposed the run (everything it posted came before its answer).
    */
   settle(run: TaskRun, end: { readonly kind: 'answered'; readonly response: ChunkResponse } | { readonly kind: 'lost'; readonly outcome: Outcome }): ItemCounts {
     this.#runs.delete(run);
