@@ -81,13 +81,18 @@ export class CallConnection {
     if (this.closed) return Promise.reject(new ConnectionError('the call connection is closed'));
     return new Promise((resolve, reject) => {
       this.waiting.push({ headers, body, resolve, reject, sentAt: 0 });
-      // Calls made in one event-loop turn (the status updates of every task that ended in it)
-      // leave in one write: a write is a syscall and a TCP segment, more than a call's own cost.
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(this.flush);
-      }
+      this.schedule();
     });
+  }
+
+  /**
+   * Calls made in one event-loop turn (the status updates of every task that ended in it) leave
+   * in one write, at its end: a write is a syscall and a TCP segment, more than a call's own cost.
+   */
+  private schedule(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flush);
   }
 
   private readonly flush = (): void => {
@@ -235,7 +240,9 @@ export class CallConnection {
         return;
       }
     }
-    if (answers.length > 0) this.pump();
+    // The room the answers made is filled at the end of the turn, with the calls their
+    // callbacks make (the next update of each task) in the same write.
+    if (answers.length > 0) this.schedule();
   }
 
   /** `framing`: the answers stopped matching the calls (see {@link ConnectionError.framing}). */

@@ -30,6 +30,11 @@ import { systemClock, withLongTimers, type Clock } from '../clock.js';
 
 export type { MesosExecutorDriverOptions } from './options.js';
 
+interface CallIds {
+  readonly executor: { readonly value: string };
+  readonly framework: { readonly value: string };
+}
+
 /** The largest framework message sent; larger ones are dropped (messages are best effort). */
 export const MAX_FRAMEWORK_MESSAGE_BYTES = 1024 * 1024;
 /** Framework-message bytes awaiting their answer at most; past it, messages are dropped. */
@@ -348,19 +353,27 @@ export class MesosExecutorDriver extends GuardedEmitter<DriverEvents> implements
 
   // ---- calls ----
 
+  /** The ids every call and status carries, made once (frozen: shared by every update). */
+  #ids: CallIds | undefined;
+
+  #idsOnce(): CallIds {
+    this.#ids ??= Object.freeze({
+      executor: Object.freeze({ value: this.environment.executorId }),
+      framework: Object.freeze({ value: this.environment.frameworkId }),
+    });
+    return this.#ids;
+  }
+
   #call(fields: Omit<Call, 'executor_id' | 'framework_id'>): Call {
-    return {
-      executor_id: { value: this.environment.executorId },
-      framework_id: { value: this.environment.frameworkId },
-      ...fields,
-    };
+    const ids = this.#idsOnce();
+    return { executor_id: ids.executor, framework_id: ids.framework, ...fields };
   }
 
   #stamp(input: StatusUpdateInput): TaskStatus & { uuid: Uint8Array } {
     return {
       ...input,
       source: 'SOURCE_EXECUTOR',
-      executor_id: { value: this.environment.executorId },
+      executor_id: this.#idsOnce().executor,
       timestamp: input.timestamp ?? Date.now() / 1000,
       uuid: randomUuidBytes(),
     };
