@@ -1,14 +1,13 @@
-// What the driver carries back is what it was given (issue 9, item 8): a launched TaskInfo is
+// What the driver carries back is what it was given: a launched TaskInfo is
 // re-sent in SUBSCRIBE's `unacknowledged_tasks` with the fields our schema does not declare, and a
 // task id that is not UTF-8 is named with its exact bytes in every UPDATE and SUBSCRIBE. Checked
 // on the bytes that cross the wire (a recording proxy between the driver and the LocalAgent).
 import { strict as assert } from 'node:assert';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { LocalAgent, type TaskInput } from '../../src/agent/index.js';
-import { MesosExecutorDriver } from '../../src/driver/driver.js';
 import { UNKNOWN_FIELDS, type ContentType } from '../../src/protocol/codec.js';
+import { driverRigs, type DriverRig } from '../helpers/driver-rig.js';
 import { FIELD, fieldBytes } from '../helpers/protobuf-fields.js';
-import { RecordingExecutor } from '../helpers/recording-executor.js';
 import { RecordingProxy } from '../helpers/recording-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -18,39 +17,19 @@ const ID = '\udcff\udcfe-1';
 /** TaskInfo field 9 (ContainerInfo {type: MESOS}), which our schema leaves out. */
 const CONTAINER = Buffer.from('4a020802', 'hex');
 
-interface Rig {
-  agent: LocalAgent;
+interface Rig extends DriverRig {
   proxy: RecordingProxy;
-  driver: MesosExecutorDriver;
-  executor: RecordingExecutor;
 }
 
-const open: Rig[] = [];
-afterEach(async () => {
-  for (const r of open.splice(0)) {
-    await r.driver.abort();
-    await r.agent.stop();
-    await r.proxy.close();
-  }
-});
+const rigs = driverRigs();
 
 async function rig(contentType: ContentType): Promise<Rig> {
   const agent = new LocalAgent({ subscriptionBackoffMaxMs: 50, frameworkInfo: { user: 'u', name: 'f', checkpoint: true } });
   await agent.start();
   const at = agent.endpoint.lastIndexOf(':');
   const proxy = await RecordingProxy.start({ host: agent.endpoint.slice(0, at), port: Number(agent.endpoint.slice(at + 1)) });
-  const executor = new RecordingExecutor();
-  const driver = new MesosExecutorDriver(executor, {
-    env: agent.executorEnvironment({ MESOS_AGENT_ENDPOINT: proxy.endpoint }),
-    contentType,
-    subscribeRetryIntervalMs: 20,
-    updateRetryIntervalMs: 20,
-  });
-  const r = { agent, proxy, driver, executor };
-  open.push(r);
-  await driver.start();
-  await waitFor(() => executor.names().includes('registered'), { what: 'registered' });
-  return r;
+  const r = await rigs.rig({ agent, extraEnvironment: { MESOS_AGENT_ENDPOINT: proxy.endpoint }, driverOptions: { contentType }, start: true, cleanup: () => proxy.close() });
+  return { ...r, proxy };
 }
 
 /** A task whose TaskInfo carries a field our schema does not declare (as a decoded one would). */

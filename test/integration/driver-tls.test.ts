@@ -6,10 +6,9 @@ import { strict as assert } from 'node:assert';
 import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { LocalAgent, type LocalAgentOptions } from '../../src/agent/index.js';
-import { MesosExecutorDriver } from '../../src/driver/driver.js';
 import type { ContentType } from '../../src/protocol/codec.js';
+import { driverRigs, type DriverRig } from '../helpers/driver-rig.js';
 import { TestCertificates, type CertificateAuthority, type Issued } from '../helpers/certificates.js';
-import { RecordingExecutor } from '../helpers/recording-executor.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ENCODINGS: ContentType[] = ['application/x-protobuf', 'application/json'];
@@ -30,19 +29,8 @@ before(() => {
 });
 after(() => certs.remove());
 
-interface Rig {
-  readonly agent: LocalAgent;
-  readonly driver: MesosExecutorDriver;
-  readonly executor: RecordingExecutor;
-}
-
-const open: Rig[] = [];
-afterEach(async () => {
-  for (const r of open.splice(0)) {
-    await r.driver.abort();
-    await r.agent.stop();
-  }
-});
+const rigs = driverRigs();
+type Rig = DriverRig;
 
 interface AgentSide {
   /** The agent's identity (default: issued by the CA the executor is told to trust). */
@@ -73,17 +61,8 @@ function executorSsl(extra: Record<string, string> = {}): Record<string, string>
 async function rig(contentType: ContentType, ssl: Record<string, string>, side: AgentSide = {}): Promise<Rig> {
   const agent = tlsAgent(side);
   await agent.start();
-  const executor = new RecordingExecutor();
-  const driver = new MesosExecutorDriver(executor, {
-    // Only what an agent passes on: its environment plus the libprocess SSL variables.
-    env: agent.executorEnvironment(executorSsl(ssl)),
-    contentType,
-    subscribeRetryIntervalMs: 20,
-    updateRetryIntervalMs: 20,
-  });
-  const r = { agent, driver, executor };
-  open.push(r);
-  return r;
+  // Only what an agent passes on: its environment plus the libprocess SSL variables.
+  return rigs.rig({ agent, extraEnvironment: executorSsl(ssl), driverOptions: { contentType } });
 }
 
 /** Subscribes, runs one task to TASK_FINISHED and waits for every acknowledgement. */

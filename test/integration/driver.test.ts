@@ -2,43 +2,27 @@
 // share only the codec, so a protocol bug on either side shows up here.
 import { strict as assert } from 'node:assert';
 import { request as httpRequest } from 'node:http';
-import { after, afterEach, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { LocalAgent, type LocalAgentOptions } from '../../src/agent/index.js';
 import { MesosExecutorDriver, type MesosExecutorDriverOptions } from '../../src/driver/driver.js';
 import { Status } from '../../src/executor.js';
 import type { ContentType } from '../../src/protocol/codec.js';
+import { driverRigs, type DriverRig } from '../helpers/driver-rig.js';
 import { RecordingExecutor, type RecordingExecutorOptions } from '../helpers/recording-executor.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ENCODINGS: ContentType[] = ['application/x-protobuf', 'application/json'];
 
-interface Rig {
-  agent: LocalAgent;
-  driver: MesosExecutorDriver;
-  executor: RecordingExecutor;
-}
+const rigs = driverRigs();
+type Rig = DriverRig;
 
-const open: Rig[] = [];
-
-async function rig(
+function rig(
   contentType: ContentType,
   agentOptions: LocalAgentOptions = {},
   driverOptions: Partial<MesosExecutorDriverOptions> = {},
   executorOptions: RecordingExecutorOptions = {},
 ): Promise<Rig> {
-  const agent = new LocalAgent({ subscriptionBackoffMaxMs: 50, frameworkInfo: { checkpoint: true }, ...agentOptions });
-  await agent.start();
-  const executor = new RecordingExecutor(executorOptions);
-  const driver = new MesosExecutorDriver(executor, {
-    env: agent.executorEnvironment(),
-    contentType,
-    subscribeRetryIntervalMs: 20,
-    updateRetryIntervalMs: 20,
-    ...driverOptions,
-  });
-  const r = { agent, driver, executor };
-  open.push(r);
-  return r;
+  return rigs.rig({ agentOptions, driverOptions: { contentType, ...driverOptions }, executorOptions });
 }
 
 async function subscribed(r: Rig): Promise<void> {
@@ -46,14 +30,8 @@ async function subscribed(r: Rig): Promise<void> {
   await waitFor(() => r.executor.names().includes('registered'), { what: 'registered' });
 }
 
-afterEach(async () => {
-  for (const r of open.splice(0)) {
-    await r.driver.abort();
-    await r.agent.stop();
-  }
-});
 after(() => {
-  assert.equal(open.length, 0);
+  assert.equal(rigs.open.length, 0);
 });
 
 for (const contentType of ENCODINGS) {
@@ -303,7 +281,7 @@ describe('driver ↔ LocalAgent: checkpointing and authentication', () => {
     assert.equal(env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN, token);
     const executor = new RecordingExecutor();
     const driver = new MesosExecutorDriver(executor, { env, subscribeRetryIntervalMs: 20 });
-    open.push({ agent, driver, executor });
+    rigs.track({ agent, driver, executor });
     assert.equal(env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN, undefined, 'erased once read');
     assert.ok(!JSON.stringify(driver.environment).includes(token));
     await driver.start();
@@ -319,7 +297,7 @@ describe('driver ↔ LocalAgent: checkpointing and authentication', () => {
     const env = { ...agent.executorEnvironment(), MESOS_EXECUTOR_AUTHENTICATION_TOKEN: 'wrong-token-123456' };
     const executor = new RecordingExecutor();
     const driver = new MesosExecutorDriver(executor, { env, subscribeRetryIntervalMs: 20 });
-    open.push({ agent, driver, executor });
+    rigs.track({ agent, driver, executor });
     const refused: Array<{ call: string; status: number }> = [];
     driver.on('callRefused', (info) => refused.push(info));
     await driver.start();

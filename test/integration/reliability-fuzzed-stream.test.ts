@@ -4,16 +4,15 @@
 // resubscribe), ignore what it does not know, and never crash: an uncaught exception or an
 // unhandled rejection anywhere in the process fails the test.
 import { strict as assert } from 'node:assert';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { LocalAgent } from '../../src/agent/index.js';
-import { MesosExecutorDriver } from '../../src/driver/driver.js';
 import { Status } from '../../src/executor.js';
 import { protobufCodec, jsonCodec, type ContentType, type Codec } from '../../src/protocol/codec.js';
 import { encodeRecord, RecordIODecoder } from '../../src/protocol/recordio.js';
 import type { Event } from '../../src/proto/types.js';
 import { applyMutations, fixtureCorpus } from '../soak/fuzz-properties.js';
-import { RecordingExecutor } from '../helpers/recording-executor.js';
+import { driverRigs, type DriverRig } from '../helpers/driver-rig.js';
 import { crashDetector } from '../helpers/crash-detector.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -22,35 +21,21 @@ const SEED = 4242;
 
 const crashes = crashDetector();
 
-interface Rig {
-  agent: LocalAgent;
-  driver: MesosExecutorDriver;
-  executor: RecordingExecutor;
+interface Rig extends DriverRig {
   received: string[];
 }
 
-const rigs: Rig[] = [];
+const rigs = driverRigs();
 
+/** A driver on `agent` (the test's, already started), subscribed. */
 async function rig(agent: LocalAgent, contentType: ContentType): Promise<Rig> {
-  const executor = new RecordingExecutor({ ackWaitMs: 50 });
-  const driver = new MesosExecutorDriver(executor, {
-    env: agent.executorEnvironment(),
-    contentType,
-    subscribeRetryIntervalMs: 10,
-    updateRetryIntervalMs: 10,
-  });
+  const r = await rigs.rig({ agent, driverOptions: { contentType, subscribeRetryIntervalMs: 10, updateRetryIntervalMs: 10 }, executorOptions: { ackWaitMs: 50 } });
   const received: string[] = [];
-  driver.on('eventReceived', ({ type }) => received.push(type));
-  const r = { agent, driver, executor, received };
-  rigs.push(r);
-  await driver.start();
+  r.driver.on('eventReceived', ({ type }) => received.push(type));
+  await r.driver.start();
   await waitFor(() => agent.subscribed, { what: 'subscribed' });
-  return r;
+  return { ...r, received };
 }
-
-afterEach(async () => {
-  for (const r of rigs.splice(0)) await r.driver.abort();
-});
 
 /** Events whose decoded form is well framed but missing fields an executor relies on. */
 function malformedEvents(): Event[] {

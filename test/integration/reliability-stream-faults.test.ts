@@ -4,14 +4,15 @@
 // fault table of docs/driver.md says), an agent that never acknowledges (bounded outbox, bounded shutdown).
 import { strict as assert } from 'node:assert';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { LocalAgent, type LocalAgentOptions } from '../../src/agent/index.js';
-import { MesosExecutorDriver, type MesosExecutorDriverOptions } from '../../src/driver/driver.js';
+import type { MesosExecutorDriverOptions } from '../../src/driver/driver.js';
 import { MesosExecutorError } from '../../src/errors.js';
 import { Status } from '../../src/executor.js';
 import { isTerminalState } from '../../src/proto/types.js';
+import { driverRigs, type DriverRig } from '../helpers/driver-rig.js';
 import { seededRandom } from '../helpers/fake-clock.js';
-import { RecordingExecutor, type RecordingExecutorOptions } from '../helpers/recording-executor.js';
+import type { RecordingExecutorOptions } from '../helpers/recording-executor.js';
 import { crashDetector } from '../helpers/crash-detector.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -19,14 +20,11 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 crashDetector();
 
-interface Rig {
-  agent: LocalAgent;
-  driver: MesosExecutorDriver;
-  executor: RecordingExecutor;
+interface Rig extends DriverRig {
   disconnects: string[];
 }
 
-const open: Rig[] = [];
+const rigs = driverRigs();
 
 async function rig(
   agentOptions: LocalAgentOptions = {},
@@ -34,32 +32,19 @@ async function rig(
   executorOptions: RecordingExecutorOptions = {},
   start = true,
 ): Promise<Rig> {
-  const agent = new LocalAgent({ subscriptionBackoffMaxMs: 30, frameworkInfo: { checkpoint: true }, ...agentOptions });
-  await agent.start();
-  const executor = new RecordingExecutor(executorOptions);
-  const driver = new MesosExecutorDriver(executor, {
-    env: agent.executorEnvironment(),
-    subscribeRetryIntervalMs: 10,
-    updateRetryIntervalMs: 20,
-    ...driverOptions,
+  const r = await rigs.rig({
+    agentOptions: { subscriptionBackoffMaxMs: 30, ...agentOptions },
+    driverOptions: { subscribeRetryIntervalMs: 10, ...driverOptions },
+    executorOptions,
   });
   const disconnects: string[] = [];
-  driver.on('disconnected', ({ reason }) => disconnects.push(reason));
-  const r = { agent, driver, executor, disconnects };
-  open.push(r);
+  r.driver.on('disconnected', ({ reason }) => disconnects.push(reason));
   if (start) {
-    await driver.start();
-    await waitFor(() => executor.names().includes('registered'), { what: 'registered' });
+    await r.driver.start();
+    await waitFor(() => r.executor.names().includes('registered'), { what: 'registered' });
   }
-  return r;
+  return { ...r, disconnects };
 }
-
-afterEach(async () => {
-  for (const r of open.splice(0)) {
-    await r.driver.abort();
-    await r.agent.stop();
-  }
-});
 
 /** Every task: statuses RUNNING…, one terminal last; no uuid twice. */
 function assertExactlyOnce(agent: LocalAgent, ids: readonly string[]): void {
