@@ -1,6 +1,9 @@
 // Batch tasks in a PoolExecutor with REAL worker threads against the in-process stub driver:
 // what the events count, the per-item result bound, and a batch's end on kill and shutdown.
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PoolExecutor, type PoolExecutorEvents } from '../../src/pool/index.js';
 import { isTerminalState } from '../../src/proto/types.js';
@@ -12,14 +15,17 @@ const FAULTS = new URL('../fixtures/jobs/faults.js', import.meta.url);
 const BATCH = new URL('../fixtures/jobs/batch.js', import.meta.url);
 
 const live = new Set<PoolExecutor>();
+// Whatever a test's batch writes goes here, never into the working directory.
+const sandbox = mkdtempSync(join(tmpdir(), 'mpe-batch-pool-'));
 after(async () => {
   await Promise.all([...live].map((e) => e.destroy()));
+  rmSync(sandbox, { recursive: true, force: true });
 });
 
 type ItemsInfo = Parameters<PoolExecutorEvents['batchItems']>[0];
 
 async function start(options: { maxResultBytes?: number } = {}): Promise<{ executor: PoolExecutor; driver: StubDriver; items: ItemsInfo[] }> {
-  const executor = await PoolExecutor.create({ threads: 2, jobs: [FAULTS, BATCH], ...options });
+  const executor = await PoolExecutor.create({ threads: 2, jobs: [FAULTS, BATCH], sandboxDirectory: sandbox, ...options });
   live.add(executor);
   const driver = new StubDriver();
   const items: ItemsInfo[] = [];
