@@ -27,11 +27,14 @@ import type { ProgressUpdate, TaskRecord } from './task-table.js';
 import type { Outcome } from './task-state.js';
 import type { RunListener, WorkerPool } from './worker-pool.js';
 
+/** What a run uses of the worker pool (a test gives a fake). */
+export type RunPool = Pick<WorkerPool, 'open' | 'close' | 'run' | 'abort' | 'drainChannels' | 'thread' | 'heapLimitFor'>;
+
 /** What a run needs of the executor: fixed settings, and where it reports. */
 export interface RunHost {
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly pool: WorkerPool;
+  readonly pool: RunPool;
   readonly progressIntervalMs: number;
   readonly maxResultBytes: number;
   readonly maxFrameworkMessageBytes: number;

@@ -12,8 +12,8 @@
  *                     v                      |                      |     | (grace over: terminateWorker)
  *                   ended <-- end(outcome) --+----------------------+-----+
  * ```
- * Updates: STARTING on accept; RUNNING on started (or just before the terminal one, if the
- * result overtook the "started" message); KILLING on the first kill of a started task when the
+ * Updates: STARTING on accept; RUNNING on started (or just before the terminal one, for a run
+ * whose thread was lost before its "started" reached us); KILLING on the first kill of a started task when the
  * framework understands it; then one of FINISHED, FAILED, KILLED.
  */
 import type { CheckedStatus } from '../checks/task-checks.js';
@@ -191,8 +191,8 @@ export class TaskLifecycle {
     if (this.#kill !== undefined) {
       return this.#endKilled(`${causeText(this.#kill.cause)}; ${this.#killedHow(outcome)}`);
     }
-    // The result may overtake the "started" message (two ports, no order between them):
-    // a task that ran still gets its RUNNING before the terminal update.
+    // A result never overtakes "started" (one ordered channel per thread), but a thread's loss
+    // can come before its "started" was read: such a task still gets RUNNING before the end.
     const effects: Effect[] = this.#phase === 'dispatched' || this.#phase === 'running' ? this.#runningOnce() : [];
     switch (outcome.kind) {
       case 'succeeded':
