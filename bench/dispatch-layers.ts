@@ -13,12 +13,12 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { PoolExecutor } from '../src/pool/index.js';
 import type { TaskInfo } from '../src/proto/types.js';
+import { StubDriver } from '../test/helpers/stub-driver.js';
 import { isChannelAnnouncement, type RunRequest, type WorkerToMain } from '../workers/protocol.js';
 import { profileFlags, table, type BenchContext, type SectionOutput, type TargetResult } from './lib/context.js';
 import { NOOP_WORKER, POOL_WORKER } from './lib/paths.js';
 import { readCpu, readSystemCpu, selfCpuMs } from './lib/proc.js';
 import { fmtCount, fmtPct, fmtRatio, medianOf, sig } from './lib/stats.js';
-import { CountingDriver } from './lib/stub-driver.js';
 import { sleep } from './lib/timing.js';
 import { payload, WireRig } from './lib/wire.js';
 
@@ -108,7 +108,7 @@ export async function run(ctx: BenchContext): Promise<SectionOutput> {
     });
   // All `count` tasks are launched at once: the queue bound (default 10 000) must not refuse them.
   const pool = await PoolExecutor.create({ threads, maxQueuedTasks: count });
-  const stub = new CountingDriver();
+  const stub = new StubDriver({ record: false });
   pool.registered(stub, { executor_id: { value: 'bench' } }, { user: 'bench', name: 'bench' }, { hostname: 'localhost' });
   let seq = 0;
   const runPool = async (n: number): Promise<void> => {

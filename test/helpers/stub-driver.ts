@@ -1,5 +1,7 @@
-// An in-process ExecutorDriver for executor tests: records every status update and framework
-// message, acknowledges on demand (at once by default), and counts stop() calls. No network.
+// An in-process ExecutorDriver for executor tests and benchmarks: records every status update and
+// framework message, acknowledges on demand (at once by default), and counts stop() calls and
+// terminal updates. No network. With `record: false` it only counts (the dispatch benchmark's
+// layer (b), where recording would be part of what is measured).
 import { Status, type ExecutorDriver, type StatusUpdateInput } from '../../src/executor.js';
 import { isTerminalState, type TaskState } from '../../src/proto/types.js';
 
@@ -14,6 +16,8 @@ export interface StubDriverOptions {
   readonly ackDelayMs?: number;
   /** What the agent would have given as MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD (default 5000 ms, Mesos' default). */
   readonly shutdownGracePeriodMs?: number;
+  /** Keep every update and message (default true); false: count terminal updates only, call no onUpdate listener. */
+  readonly record?: boolean;
 }
 
 export class StubDriver implements ExecutorDriver {
@@ -23,9 +27,12 @@ export class StubDriver implements ExecutorDriver {
   stopCalls = 0;
   /** How many updates had been sent when stop() was first called. */
   updatesAtStop: number | undefined;
+  /** Terminal updates sent so far, recorded or not. */
+  terminals = 0;
   status: Status = Status.DRIVER_RUNNING;
   readonly #options: StubDriverOptions;
   #onUpdate: Array<(update: RecordedUpdate) => void> = [];
+  #terminalWaiters: Array<{ readonly count: number; readonly resolve: () => void }> = [];
 
   constructor(options: StubDriverOptions = {}) {
     this.#options = options;
@@ -61,6 +68,11 @@ export class StubDriver implements ExecutorDriver {
   }
 
   sendStatusUpdate(status: StatusUpdateInput): Status {
+    if (isTerminalState(status.state)) {
+      this.terminals++;
+      while (this.#terminalWaiters.length > 0 && this.#terminalWaiters[0]!.count <= this.terminals) this.#terminalWaiters.shift()!.resolve();
+    }
+    if (this.#options.record === false) return this.status;
     const update: RecordedUpdate = { ...status, at: performance.now() };
     this.updates.push(update);
     for (const listener of this.#onUpdate) listener(update);
@@ -68,7 +80,7 @@ export class StubDriver implements ExecutorDriver {
   }
 
   sendFrameworkMessage(data: Uint8Array): Status {
-    this.frameworkMessages.push(data);
+    if (this.#options.record !== false) this.frameworkMessages.push(data);
     return this.status;
   }
 
@@ -77,6 +89,12 @@ export class StubDriver implements ExecutorDriver {
     const delay = this.#options.ackDelayMs ?? 0;
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(delay, timeoutMs)));
     return this.#options.acknowledge ?? true;
+  }
+
+  /** Resolves once `count` terminal updates have been sent in all (waiters in increasing order). */
+  untilTerminals(count: number): Promise<void> {
+    if (this.terminals >= count) return Promise.resolve();
+    return new Promise((resolve) => this.#terminalWaiters.push({ count, resolve }));
   }
 
   onUpdate(listener: (update: RecordedUpdate) => void): void {
