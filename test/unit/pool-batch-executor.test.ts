@@ -61,6 +61,21 @@ describe('PoolExecutor: batch tasks', () => {
     assert.match(results[1]?.error ?? '', /^result is at least 500 bytes of JSON, over the limit of 200 bytes$/);
   });
 
+  it('an item that takes its thread down fails its chunk\'s items, and the batch goes on', async () => {
+    const { executor, driver, items } = await start();
+    const replaced: unknown[] = [];
+    executor.on('workerReplaced', (info) => replaced.push(info));
+    executor.launchTask(driver, task('crashy', { job: 'exits', batch: [null, null, null] }, { cpus: 1 }));
+    const end = await ended(driver, 'crashy');
+    assert.equal(end.state, 'TASK_FAILED');
+    // Chunks start at one item: each item was run (and crashed its thread) on its own.
+    assert.match(end.message ?? '', /^3 of 3 items failed: item 0: .+; item 1: .+; item 2: .+$/);
+    assert.equal(replaced.length, 3);
+    assert.deepEqual([sum(items, 'succeeded'), sum(items, 'failed')], [0, 3]);
+    executor.launchTask(driver, task('healed', { job: 'item', batch: [1] }));
+    assert.equal((await ended(driver, 'healed')).state, 'TASK_FINISHED');
+  });
+
   it('a killed batch counts the items that had not ended as not run', async () => {
     const { executor, driver, items } = await start();
     executor.launchTask(driver, task('stop', { job: 'cooperative', batch: Array.from({ length: 10 }, () => ({ ms: 60_000 })) }, { cpus: 2 }));
