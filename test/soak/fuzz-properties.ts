@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { ERROR_CODES, MesosExecutorError } from '../../src/errors.js';
 import { jsonCodec, protobufCodec, type Codec } from '../../src/protocol/codec.js';
 import { encodeRecord, RecordIODecoder } from '../../src/protocol/recordio.js';
-import { loadFixtures } from '../unit/codec-fixtures.js';
+import { loadFixtures } from '../helpers/wire-fixtures.js';
 
 /** Small on purpose: a hostile length prefix must fail long before any allocation of it. */
 export const FUZZ_MAX_RECORD_BYTES = 4096;

@@ -5,7 +5,7 @@ import { CALL_TYPE, EVENT_TYPE, messageSpec, withDeclaredDefaults } from '../../
 import type { Call, Event } from '../../src/proto/types.js';
 import { codecFor, jsonCodec, protobufCodec, UNKNOWN_FIELDS, type Codec } from '../../src/protocol/codec.js';
 import { encodeMessage } from '../../src/protocol/codec-protobuf.js';
-import { loadFixtures, splitRecordIO, type Vector } from './codec-fixtures.js';
+import { loadFixtures, splitRecordIO, type Vector } from '../helpers/wire-fixtures.js';
 
 const fixtures = loadFixtures();
 const byName = new Map(fixtures.vectors.map((v) => [v.name, v]));

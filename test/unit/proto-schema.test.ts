@@ -11,7 +11,7 @@ import {
   upstreamRequiredFields,
   withDeclaredDefaults,
 } from '../../src/proto/schema.js';
-import { repoRoot } from './codec-fixtures.js';
+import { repoRoot } from '../helpers/repo-root.js';
 
 describe('proto schema', () => {
   it('loads the Call and Event types with upstream names and numbers', () => {

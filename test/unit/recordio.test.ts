@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { MesosExecutorError } from '../../src/errors.js';
 import { DEFAULT_MAX_RECORD_BYTES, RecordIODecoder, encodeRecord } from '../../src/protocol/recordio.js';
 import { seededRandom } from '../helpers/fake-clock.js';
-import { loadFixtures, type Fixtures } from './codec-fixtures.js';
+import { loadFixtures, type Fixtures } from '../helpers/wire-fixtures.js';
 
 const text = (s: string): Buffer => Buffer.from(s, 'utf8');
 const strings = (records: Uint8Array[]): string[] => records.map((r) => Buffer.from(r).toString('utf8'));

@@ -3,7 +3,7 @@
 // from the repository root wherever the compiled test runs. A missing file throws: never a skip.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../helpers/repo-root.js';
+import { repoRoot } from './repo-root.js';
 
 export interface Vector {
   name: string;
@@ -17,8 +17,6 @@ export interface Fixtures {
   vectors: Vector[];
   streams: { names: string[]; protobuf_recordio_hex: string; json_recordio_utf8: string };
 }
-
-export { repoRoot };
 
 export const fixturesPath = join(repoRoot, 'test', 'fixtures', 'mesos-v1-executor', 'vectors.json');
 
