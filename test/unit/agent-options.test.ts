@@ -3,20 +3,10 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { LocalAgent } from '../../src/agent/index.js';
 import { resolveAgentOptions, type LocalAgentOptions } from '../../src/agent/options.js';
-import { InvalidOptionError } from '../../src/errors.js';
+import { assertInvalidOption } from '../helpers/invalid-option.js';
 
 function rejects(options: unknown, option: string, pattern: RegExp): void {
-  assert.throws(
-    () => resolveAgentOptions(options as LocalAgentOptions),
-    (error: unknown) => {
-      if (!(error instanceof InvalidOptionError)) assert.fail(`expected InvalidOptionError, got ${String(error)}`);
-      assert.equal(error.code, 'MPE_INVALID_OPTION');
-      assert.equal(error.option, option);
-      assert.ok(error.message.startsWith(option), `the message names the option first: ${error.message}`);
-      assert.match(error.message, pattern);
-      return true;
-    },
-  );
+  assertInvalidOption(() => resolveAgentOptions(options as LocalAgentOptions), option, pattern);
 }
 
 describe('LocalAgent options', () => {

@@ -2,19 +2,10 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { resolveDriverOptions, type MesosExecutorDriverOptions } from '../../src/driver/options.js';
-import { InvalidOptionError } from '../../src/errors.js';
+import { assertInvalidOption } from '../helpers/invalid-option.js';
 
 function invalid(options: Record<string, unknown>, option: string, message: string): void {
-  assert.throws(
-    () => resolveDriverOptions(options as MesosExecutorDriverOptions),
-    (error: unknown) => {
-      assert.ok(error instanceof InvalidOptionError);
-      assert.equal(error.code, 'MPE_INVALID_OPTION');
-      assert.equal(error.option, option);
-      assert.equal(error.message, message);
-      return true;
-    },
-  );
+  assertInvalidOption(() => resolveDriverOptions(options as MesosExecutorDriverOptions), option, message);
 }
 
 describe('MesosExecutorDriver options', () => {

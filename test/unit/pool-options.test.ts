@@ -3,21 +3,11 @@ import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { InvalidOptionError } from '../../src/errors.js';
 import { resolvePoolOptions, type PoolExecutorOptions } from '../../src/pool/options.js';
+import { assertInvalidOption } from '../helpers/invalid-option.js';
 
 function invalid(options: Record<string, unknown>, option: string, message: string | RegExp): void {
-  assert.throws(
-    () => resolvePoolOptions(options as PoolExecutorOptions),
-    (error: unknown) => {
-      assert.ok(error instanceof InvalidOptionError);
-      assert.equal(error.code, 'MPE_INVALID_OPTION');
-      assert.equal(error.option, option);
-      if (typeof message === 'string') assert.equal(error.message, message);
-      else assert.match(error.message, message);
-      return true;
-    },
-  );
+  assertInvalidOption(() => resolvePoolOptions(options as PoolExecutorOptions), option, message);
 }
 
 describe('PoolExecutor options', () => {
