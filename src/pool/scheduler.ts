@@ -359,7 +359,17 @@ export class TaskScheduler implements ShutdownTasks {
     // handled already. Before the terminal update: nothing the task started outlives it.
     run.dispose();
     if (record.run === run) record.run = undefined;
-    if (!this.#destroyed) this.#apply(record, record.lifecycle.end(outcome));
+    if (this.#destroyed) return;
+    const effects = record.lifecycle.end(outcome);
+    if (record.group === undefined) {
+      // The next run first, this one's report after: the freed thread does not wait for our
+      // status update (encoding, sending) to get its next job. The task's cpus go first, as its
+      // end would release them, so what is dispatched is what would be after the report. Not
+      // for a task of a group: its end may kill queued members, which must never start.
+      this.#allocation.removeTask(record.id);
+      this.#pump();
+    }
+    this.#apply(record, effects);
     this.#pump();
   }
 

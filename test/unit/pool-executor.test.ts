@@ -129,6 +129,36 @@ describe('PoolExecutor: concurrency that follows the Mesos resources', () => {
 });
 
 describe('PoolExecutor: running tasks', () => {
+  it('a freed thread gets the next queued task before the last one is reported (no idle gap for our update)', async () => {
+    const h = await harness({ threads: 1 });
+    try {
+      const atFinished: Array<{ running: number; queued: number }> = [];
+      h.driver.onUpdate((update) => {
+        if (update.task_id.value === 'first' && update.state === 'TASK_FINISHED') atFinished.push({ running: h.executor.running, queued: h.executor.queued });
+      });
+      h.executor.launchTask(h.driver, jobTask('first', 'noop'));
+      h.executor.launchTask(h.driver, jobTask('second', 'noop'));
+      assert.equal((await h.ended('second')).state, 'TASK_FINISHED');
+      // When the first task's TASK_FINISHED went out, the second was already on the thread.
+      assert.deepEqual(atFinished, [{ running: 1, queued: 0 }]);
+    } finally {
+      await close(h);
+    }
+  });
+
+  it("but a group member's end is reported first: a member killed by it never starts", async () => {
+    const h = await harness({ threads: 1 });
+    try {
+      h.executor.launchTaskGroup(h.driver, [jobTask('g1', 'fail', { message: 'no' }), jobTask('g2', 'noop')]);
+      const g2 = await h.ended('g2');
+      assert.equal(g2.state, 'TASK_KILLED');
+      assert.deepEqual(h.driver.states('g2'), ['TASK_STARTING', 'TASK_KILLED'], 'killed in the queue: never RUNNING');
+      assert.match(g2.message!, /before it started$/);
+    } finally {
+      await close(h);
+    }
+  });
+
   it('a quick task: STARTING, RUNNING, FINISHED with the JSON result, and its events', async () => {
     const h = await harness();
     try {
