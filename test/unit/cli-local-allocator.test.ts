@@ -79,5 +79,6 @@ describe('local allocator', () => {
     assert.equal(formatScalar(0.1 + 0.2), '0.3');
     assert.equal(formatScalar(1), '1');
     assert.equal(describeResources({ cpus: 0.25, mem: 128 }), '0.25 cpus, 128 MB');
+    assert.equal(describeResources({ cpus: 1, mem: 128 }), '1 cpu, 128 MB');
   });
 });

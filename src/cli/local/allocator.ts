@@ -105,7 +105,7 @@ export function formatScalar(value: number): string {
 }
 
 export function describeResources(r: Resources): string {
-  return `${formatScalar(r.cpus)} cpus, ${formatScalar(r.mem)} MB`;
+  return `${formatScalar(r.cpus)} ${fixed(r.cpus) === 1000 ? 'cpu' : 'cpus'}, ${formatScalar(r.mem)} MB`;
 }
 
 /**

@@ -193,9 +193,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       timing.data = resultText(info.status.data);
       done++;
       allocator?.give(plan.task);
+      if (done < options.workload.length) pump();
+      // After the launches its resources allowed: "in flight" counts them.
       view?.update(done, timings.size - done);
       if (done === options.workload.length) finishRun();
-      else pump();
     }
   });
 
