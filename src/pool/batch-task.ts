@@ -10,7 +10,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { ChunkResponse } from '../../workers/protocol.js';
-import { BatchRun, type Chunk } from './batch-run.js';
+import { BatchRun, type Chunk, type ChunkSizer } from './batch-run.js';
 import { ProgressLimiter } from './progress.js';
 import type { TaskRun } from './task-run.js';
 import type { Outcome } from './task-state.js';
@@ -33,8 +33,16 @@ export class BatchTask {
   /** Items counted so far (the `batchItems` event): the rest of a killed batch never ran to its end. */
   #counted = 0;
 
-  constructor(items: readonly unknown[], concurrency: number, maxKeptBytes: number, clock: Clock, progressIntervalMs: number, sendProgress: (message: string) => void) {
-    this.batch = new BatchRun(items, concurrency, maxKeptBytes);
+  constructor(
+    items: readonly unknown[],
+    concurrency: number,
+    maxKeptBytes: number,
+    sizer: ChunkSizer,
+    clock: Clock,
+    progressIntervalMs: number,
+    sendProgress: (message: string) => void,
+  ) {
+    this.batch = new BatchRun(items, concurrency, maxKeptBytes, sizer);
     this.#clock = clock;
     this.#progress = new ProgressLimiter<string>(progressIntervalMs, clock, sendProgress);
   }

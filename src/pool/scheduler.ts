@@ -15,6 +15,7 @@ import { TaskChecks, type TaskChecksHost } from '../checks/index.js';
 import type { Clock } from '../clock.js';
 import { admit } from './admission.js';
 import { concludeBatch } from './batch-file.js';
+import { ChunkSizer } from './batch-run.js';
 import { BatchTask } from './batch-task.js';
 import { Allocation } from './allocation.js';
 import type { PoolExecutorEvents, RefusedState } from './events.js';
@@ -48,6 +49,8 @@ export class TaskScheduler implements ShutdownTasks {
    * concurrency): served before the queue, as a task holding cpus is (Mesos allocated them).
    */
   readonly #hungry = new Set<TaskRecord>();
+  /** How big a chunk of each job's items is, learnt from its batches (bounded: one per registered job). */
+  readonly #sizers = new Map<string, ChunkSizer>();
   /** The checks of live tasks that have a check or a health check (src/checks). */
   readonly #checks = new Map<string, TaskChecks>();
   /** Bound once, to the driver that delivered SUBSCRIBED. */
@@ -297,7 +300,9 @@ export class TaskScheduler implements ShutdownTasks {
     record.lifecycle.dispatch();
     if (record.batch !== undefined) {
       const { maxBatchResultBytes, progressIntervalMs } = this.#options;
-      const batch = new BatchTask(record.batch.items, record.batch.concurrency, maxBatchResultBytes, this.#clock, progressIntervalMs, (message) =>
+      let sizer = this.#sizers.get(record.job);
+      if (sizer === undefined) this.#sizers.set(record.job, (sizer = new ChunkSizer()));
+      const batch = new BatchTask(record.batch.items, record.batch.concurrency, maxBatchResultBytes, sizer, this.#clock, progressIntervalMs, (message) =>
         this.#sendProgress(record, { message }),
       );
       record.run = batch;

@@ -90,12 +90,19 @@ describe('ChunkSizer', () => {
     assert.equal(fast.next(100_000, 1), 100);
   });
 
-  it('never takes more than an even share of what is left, so the end spreads over the threads', () => {
+  it('takes no more than an even share of what is left (so the end spreads over the threads), down to a quarter of its size', () => {
     const sizer = new ChunkSizer(10, 1000);
     for (let i = 0; i < 10; i++) sizer.observe(100, 0.1);
     assert.equal(sizer.next(1000, 4), 250);
-    assert.equal(sizer.next(6, 4), 2);
+    assert.equal(sizer.next(6, 4), 6, 'a quarter of 1000 is more than is left');
     assert.equal(sizer.next(1, 4), 1);
+    const sixteen = new ChunkSizer(16, 1000);
+    sixteen.observe(1, 1);
+    sixteen.observe(4, 4);
+    sixteen.observe(16, 16);
+    assert.equal(sixteen.next(1000, 4), 16);
+    assert.equal(sixteen.next(40, 4), 10, 'an even share');
+    assert.equal(sixteen.next(6, 4), 4, 'a quarter of 16');
   });
 });
 
@@ -144,6 +151,21 @@ describe('BatchRun', () => {
     run.complete(a, answer([], 0));
     assert.equal(run.over, true);
     assert.equal(run.results.complete, false, 'the items never handed out have no outcome');
+  });
+
+  it('a sizer shared by batches of one job: the next batch starts where the last chunks were; a stopped chunk teaches nothing', () => {
+    const sizer = new ChunkSizer(10, 1000);
+    const first = new BatchRun(Array.from({ length: 100 }, (_, i) => i), 1, 1000, sizer);
+    let chunk = first.take()!;
+    first.complete(chunk, answer(chunk.items.map(ok), 0.5 * chunk.items.length)); // 0.5 ms an item
+    chunk = first.take()!;
+    assert.equal(chunk.items.length, 4);
+    const second = new BatchRun(Array.from({ length: 100 }, (_, i) => i), 1, 1000, sizer);
+    const start = second.take()!;
+    assert.equal(start.items.length, 4, 'not one again');
+    second.stop();
+    second.complete(start, answer([ok(0)], 500)); // the kill came after a long wait
+    assert.equal(sizer.next(1000, 1), 4, 'unchanged by the stopped chunk');
   });
 
   it('treats a chunk that never ran (killed on its way) as the failure of its items', () => {
