@@ -128,6 +128,9 @@ interface FieldPlan {
   readonly enumNumbers: ReadonlyMap<string, number> | undefined;
   /** For Op.Message (and a map of messages); resolved after every plan exists. */
   message: MessagePlan | undefined;
+  /** Reads and writes the field on a decoded value (see {@link accessors}). */
+  readonly get: (target: Plain) => unknown;
+  readonly set: (target: Plain, value: unknown) => void;
 }
 
 interface MessagePlan {
@@ -179,6 +182,21 @@ function fieldPlan(spec: MessageSpec, f: FieldSpec): FieldPlan {
     enumNames: f.enumSpec?.nameOf,
     enumNumbers: f.enumSpec?.numberOf,
     message: undefined,
+    ...accessors(f.name),
+  };
+}
+
+/**
+ * A getter and a setter of their own for one property name. Decoding writes each field into a
+ * fresh object: through `target[name]` with names varying across all the schema's fields, that
+ * store is megamorphic and every new property a trip to V8's runtime; a function per field
+ * compiles `t.name = v` with its own inline cache, which stays monomorphic.
+ */
+function accessors(name: string): { get: (target: Plain) => unknown; set: (target: Plain, value: unknown) => void } {
+  const key = JSON.stringify(name);
+  return {
+    get: new Function('t', `return t[${key}];`) as (target: Plain) => unknown,
+    set: new Function('t', 'v', `t[${key}] = v;`) as (target: Plain, value: unknown) => void,
   };
 }
 
@@ -221,10 +239,36 @@ function readVarint32(end: number): number {
   throw new WireError('invalid varint encoding');
 }
 
-/** A length prefix: a varint within 2^31 − 1 whose bytes fit before `end`. */
+/** The first four bytes of a tag or a length (at most 28 bits); -1 when it goes on (`b` holds the 5th). */
+let fifth = 0;
+function readShortVarint(end: number): number {
+  let value = 0;
+  for (let shift = 0; shift < 28; shift += 7) {
+    const b = at < end ? input[at++]! : outOfRange();
+    value |= (b & 0x7f) << shift;
+    if (b < 0x80) return value;
+  }
+  fifth = at < end ? input[at++]! : outOfRange();
+  return value;
+}
+
+/** A field tag: a varint of at most 32 bits in at most 5 bytes (else invalid, as protobufjs has it). */
+function readTag(end: number): number {
+  const start = at;
+  const value = readShortVarint(end);
+  if (at - start < 5) return value;
+  if (fifth >= 0x80 || (fifth & 0x70) !== 0) throw new WireError('invalid tag encoding');
+  return (value | (fifth << 28)) >>> 0;
+}
+
+/** A length prefix: at most 5 bytes, below 2^31, whose bytes fit before `end`. */
 function readLength(end: number): number {
-  const length = readVarint32(end);
-  if (length > 0x7fffffff) throw new WireError('invalid length encoding');
+  const start = at;
+  let length = readShortVarint(end);
+  if (at - start === 5) {
+    if (fifth > 7) throw new WireError('invalid length encoding');
+    length = (length | (fifth << 28)) >>> 0;
+  }
   if (at + length > end) outOfRange();
   return length;
 }
@@ -389,7 +433,7 @@ function skip(wireType: number, fieldNumber: number, end: number, depth: number)
       return;
     case 3:
       for (;;) {
-        const tag = readVarint32(end);
+        const tag = readTag(end);
         const nested = tag >>> 3;
         if (nested === 0) throw new WireError('illegal tag: field number 0');
         if ((tag & 7) === 4) {
@@ -441,7 +485,7 @@ function readMessage(plan: MessagePlan, target: Plain, end: number, depth: numbe
   const byNumber = plan.byNumber;
   while (at < end) {
     const start = at;
-    const tag = readVarint32(end);
+    const tag = readTag(end);
     const id = tag >>> 3;
     const wireType = tag & 7;
     if (id === 0) throw new WireError('illegal tag: field number 0');
@@ -452,7 +496,7 @@ function readMessage(plan: MessagePlan, target: Plain, end: number, depth: numbe
   }
   if (at !== end) outOfRange();
   if (plan.hasRequired && !missingRequired) {
-    for (const f of plan.fields) if (f.required && target[f.name] === undefined) missingRequired = true;
+    for (const f of plan.fields) if (f.required && f.get(target) === undefined) missingRequired = true;
   }
   return target;
 }
@@ -476,9 +520,9 @@ function readField(f: FieldPlan, target: Plain, wireType: number, start: number,
             addUnknown(target, unknownEnumField(f.id, from, at));
             continue;
           }
-          pushTo(target, f.name, name);
+          pushTo(target, f, name);
         } else {
-          pushTo(target, f.name, v);
+          pushTo(target, f, v);
         }
       }
       return true;
@@ -486,37 +530,37 @@ function readField(f: FieldPlan, target: Plain, wireType: number, start: number,
     if (wireType !== f.wireType) return false;
     if (f.op === Op.Message) {
       const stop = delimitedEnd(end);
-      pushTo(target, f.name, readMessage(f.message!, {}, stop, depth + 1));
+      pushTo(target, f, readMessage(f.message!, {}, stop, depth + 1));
     } else if (f.op === Op.Enum) {
       const name = f.enumNames!.get(readVarint32(end) | 0);
       if (name === undefined) {
         addUnknown(target, copyBytes(start, at));
       } else {
-        pushTo(target, f.name, name);
+        pushTo(target, f, name);
       }
     } else {
-      pushTo(target, f.name, readScalar(f, end));
+      pushTo(target, f, readScalar(f, end));
     }
     return true;
   }
   if (wireType !== f.wireType) return false;
   if (f.op === Op.Message) {
     const stop = delimitedEnd(end);
-    const existing = target[f.name];
-    target[f.name] = readMessage(f.message!, existing === undefined ? {} : (existing as Plain), stop, depth + 1);
+    const existing = f.get(target);
+    f.set(target, readMessage(f.message!, existing === undefined ? {} : (existing as Plain), stop, depth + 1));
   } else if (f.op === Op.Enum) {
     const name = f.enumNames!.get(readVarint32(end) | 0);
     if (name === undefined) addUnknown(target, copyBytes(start, at));
-    else target[f.name] = name;
+    else f.set(target, name);
   } else {
-    target[f.name] = readScalar(f, end);
+    f.set(target, readScalar(f, end));
   }
   return true;
 }
 
-function pushTo(target: Plain, name: string, value: unknown): void {
-  const list = target[name] as unknown[] | undefined;
-  if (list === undefined) target[name] = [value];
+function pushTo(target: Plain, f: FieldPlan, value: unknown): void {
+  const list = f.get(target) as unknown[] | undefined;
+  if (list === undefined) f.set(target, [value]);
   else list.push(value);
 }
 
@@ -527,7 +571,7 @@ function readMapEntry(f: FieldPlan, target: Plain, start: number, end: number, d
   let value: unknown;
   let set = false;
   while (at < stop) {
-    const tag = readVarint32(stop);
+    const tag = readTag(stop);
     const id = tag >>> 3;
     const wireType = tag & 7;
     if (id === 1 && wireType === 2) {
@@ -556,8 +600,8 @@ function readMapEntry(f: FieldPlan, target: Plain, start: number, end: number, d
     if (name === undefined) return addUnknown(target, copyBytes(start, at));
     value = name;
   }
-  let map = target[f.name] as Plain | undefined;
-  if (map === undefined) target[f.name] = map = {};
+  let map = f.get(target) as Plain | undefined;
+  if (map === undefined) f.set(target, (map = {}));
   if (key === '__proto__') Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
   else map[key] = value;
 }
@@ -868,7 +912,7 @@ function writeMessage(plan: MessagePlan, value: Plain, depth: number): void {
   try {
     for (let i = 0; i < fields.length; i++) {
       f = fields[i]!;
-      const v = value[f.name];
+      const v = f.get(value);
       if (v === undefined || v === null) {
         if (f.required) encodeMissingRequired = true;
         continue;
