@@ -10,19 +10,20 @@
  * still running, the run's piscina AbortSignal is aborted, which makes piscina TERMINATE the
  * thread (and start a replacement); TASK_KILLED follows the thread's exit.
  */
-import { EventEmitter } from 'eventemitter3';
+import type { EventEmitter } from 'eventemitter3';
 import type { CallbackResult, Executor, ExecutorDriver } from '../executor.js';
 import type { Logger } from '../log.js';
 import type { AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, TaskID, TaskInfo } from '../proto/types.js';
 import { backgroundClock, withLongTimers, type Clock } from '../clock.js';
+import { GuardedEmitter } from '../guarded-emitter.js';
 import type { PoolExecutorEvents } from './events.js';
 import { resolvePoolOptions, type PoolExecutorOptions, type ResolvedPoolOptions } from './options.js';
 import { resourceCpus } from './payload.js';
-import { TaskScheduler } from './scheduler.js';
+import { TaskScheduler, type EmitEvent } from './scheduler.js';
 import { runShutdown } from './shutdown.js';
 import { WorkerPool } from './worker-pool.js';
 
-export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Executor {
+export class PoolExecutor extends GuardedEmitter<PoolExecutorEvents> implements Executor {
   readonly #options: ResolvedPoolOptions;
   readonly #logger: Logger;
   readonly #pool: WorkerPool;
@@ -63,21 +64,18 @@ export class PoolExecutor extends EventEmitter<PoolExecutorEvents> implements Ex
     this.#pool = pool;
     this.#jobs = jobs;
     this.#clock = withLongTimers(options.clock ?? backgroundClock);
-    this.#tasks = new TaskScheduler(options, this.#clock, pool, jobs, (event, info) => this.emit(event, ...([info] as EventEmitter.EventArgs<PoolExecutorEvents, typeof event>)));
+    // Every event has one argument: the scheduler calls emit as (event, info), no array per call.
+    const emit = this.emit.bind(this) as unknown as EmitEvent;
+    this.#tasks = new TaskScheduler(options, this.#clock, pool, jobs, emit);
   }
 
   /**
    * Listeners run synchronously inside the executor's bookkeeping; one that throws must not
    * leave a task half-ended (or crash the process from a worker-message or timer path), so
-   * the error is logged and the executor goes on.
+   * the error is logged and the executor goes on (GuardedEmitter).
    */
-  override emit<T extends EventEmitter.EventNames<PoolExecutorEvents>>(event: T, ...args: EventEmitter.EventArgs<PoolExecutorEvents, T>): boolean {
-    try {
-      return super.emit(event, ...args);
-    } catch (error) {
-      this.#logger.error({ event, err: error }, 'a PoolExecutor event listener threw');
-      return true;
-    }
+  protected override listenerFailed(event: EventEmitter.EventNames<PoolExecutorEvents>, error: unknown): void {
+    this.#logger.error({ event, err: error }, 'a PoolExecutor event listener threw');
   }
 
   // ---- what metrics and the CLI read ----

@@ -29,9 +29,9 @@ export class ProgressLimiter<T> {
     return this.#held !== undefined;
   }
 
-  /** Counts an update sent by someone else (the first TASK_RUNNING) against the interval. */
-  markSent(): void {
-    this.#lastSentAt = this.#clock.now();
+  /** Counts an update sent by someone else (the first TASK_RUNNING), now or at clock time `at`, against the interval. */
+  markSent(at: number = this.#clock.now()): void {
+    this.#lastSentAt = at;
   }
 
   offer(value: T): void {

@@ -87,6 +87,41 @@ export function responseOutcome(response: RunResponse): Outcome {
 /** What the worker answered on the channel: a single run's outcome, or a chunk's response. */
 type Answer = { readonly kind: 'outcome'; readonly outcome: Outcome } | { readonly kind: 'chunk'; readonly response: ChunkResponse };
 
+/**
+ * The run's piscina abort signal, in the EventEmitter form piscina also takes (`once`, and
+ * `removeListener` or `off`, of 'abort'): an AbortController (an EventTarget) per run costs more, and
+ * only a kill escalation ever fires it.
+ */
+export class RunSignal {
+  aborted = false;
+  reason: unknown;
+  #listener: (() => void) | undefined;
+
+  once(_event: 'abort', listener: () => void): this {
+    this.#listener = listener;
+    return this;
+  }
+
+  /** What piscina calls when the run is over (its types say `off`). */
+  removeListener(_event: 'abort', listener: () => void): this {
+    if (this.#listener === listener) this.#listener = undefined;
+    return this;
+  }
+
+  off(event: 'abort', listener: () => void): this {
+    return this.removeListener(event, listener);
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listener = this.#listener;
+    this.#listener = undefined;
+    listener?.();
+  }
+}
+
 export class TaskRun implements RunListener {
   readonly task: TaskRecord;
   /** The batch items this run carries; undefined for a single task's run. */
@@ -94,8 +129,11 @@ export class TaskRun implements RunListener {
   readonly runId: number;
   readonly #host: RunHost;
   /** Aborting it makes piscina drop the queued run or terminate the thread running it. */
-  readonly #abort = new AbortController();
-  readonly #progress: ProgressLimiter<ProgressUpdate>;
+  readonly #abort = new RunSignal();
+  /** Made at the first progress (most jobs send none). */
+  #progress: ProgressLimiter<ProgressUpdate> | undefined;
+  /** When the task's first TASK_RUNNING went out, counted against the progress interval. */
+  #runningSentAt: number | undefined;
   /** The thread running it, once the worker said "started". */
   #threadId: number | undefined;
   #thread: Worker | undefined;
@@ -118,14 +156,15 @@ export class TaskRun implements RunListener {
     this.task = task;
     this.chunk = chunk;
     this.#host = host;
-    this.#progress = new ProgressLimiter<ProgressUpdate>(host.progressIntervalMs, host.clock, (update) => host.progress(this, update));
     this.runId = host.pool.open(this);
-    const common = { runId: this.runId, taskId: task.id, job: task.job, maxResultBytes: host.maxResultBytes, maxFrameworkMessageBytes: host.maxFrameworkMessageBytes };
+    const { maxResultBytes, maxFrameworkMessageBytes } = host;
     const request: RunRequest | ChunkRequest =
-      chunk === undefined ? { kind: 'run', input: task.input, ...common } : { kind: 'chunk', first: chunk.first, items: chunk.items, ...common };
+      chunk === undefined
+        ? { kind: 'run', runId: this.runId, taskId: task.id, job: task.job, input: task.input, maxResultBytes, maxFrameworkMessageBytes }
+        : { kind: 'chunk', runId: this.runId, taskId: task.id, job: task.job, first: chunk.first, items: chunk.items, maxResultBytes, maxFrameworkMessageBytes };
     let pending: Promise<void>;
     try {
-      pending = host.pool.run(request, task.memoryMb, this.#abort.signal);
+      pending = host.pool.run(request, task.memoryMb, this.#abort);
     } catch (error) {
       pending = Promise.reject(error);
     }
@@ -139,7 +178,8 @@ export class TaskRun implements RunListener {
 
   /** Counts the first TASK_RUNNING (sent by the task) against the progress interval. */
   progressSent(): void {
-    this.#progress.markSent();
+    this.#runningSentAt = this.#host.clock.now();
+    this.#progress?.markSent();
   }
 
   /** Asks the job to stop: its ctx.signal aborts, and its process groups get SIGTERM. */
@@ -176,7 +216,7 @@ export class TaskRun implements RunListener {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#clearEscalation();
-    this.#progress.close();
+    this.#progress?.close();
     this.#host.pool.close(this.runId);
   }
 
@@ -201,7 +241,7 @@ export class TaskRun implements RunListener {
         break;
       case 'progress':
         if (task.lifecycle.acceptsProgress) {
-          this.#progress.offer(message.data === undefined ? { message: message.message } : { message: message.message, data: message.data });
+          this.#progressLimiter().offer(message.data === undefined ? { message: message.message } : { message: message.message, data: message.data });
         }
         break;
       case 'frameworkMessage':
@@ -231,6 +271,15 @@ export class TaskRun implements RunListener {
     // The result was posted before piscina was answered, but on another port: it may still be
     // on its way (then it settles the run when it comes).
     if (this.#answer !== undefined) this.#settle(this.#answer);
+  }
+
+  #progressLimiter(): ProgressLimiter<ProgressUpdate> {
+    if (this.#progress === undefined) {
+      const host = this.#host;
+      this.#progress = new ProgressLimiter<ProgressUpdate>(host.progressIntervalMs, host.clock, (update) => host.progress(this, update));
+      if (this.#runningSentAt !== undefined) this.#progress.markSent(this.#runningSentAt);
+    }
+    return this.#progress;
   }
 
   async #onRejected(error: unknown): Promise<void> {

@@ -61,6 +61,9 @@ function isPosted(value: unknown): boolean {
   return typeof value === 'object' && value !== null && (value as WorkerResponse).kind === 'posted';
 }
 
+/** A run's abort signal as piscina takes it: an AbortSignal, or the lighter EventEmitter form. */
+export type RunAbortSignal = AbortSignal | { readonly aborted: boolean; readonly reason?: unknown; once(name: 'abort', listener: () => void): unknown; off(name: 'abort', listener: () => void): unknown };
+
 /** Where a run's messages go (see {@link WorkerPool.open}). */
 export interface RunListener {
   /** A message of the run, in the order its worker posted it; the last is its `result`. */
@@ -130,7 +133,7 @@ export class WorkerPool {
    * its channel and piscina has the thread back; rejects when the thread is lost (or `signal`
    * aborts: piscina drops the queued run, or terminates the thread running it).
    */
-  run(request: RunRequest | ChunkRequest, memoryMb: number | undefined, signal: AbortSignal): Promise<void> {
+  run(request: RunRequest | ChunkRequest, memoryMb: number | undefined, signal: RunAbortSignal): Promise<void> {
     const limit = this.heapLimitFor(memoryMb);
     if (memoryMb === undefined || limit === this.#config.workerMemoryMb) return this.#runOn(this.#default, request, signal);
     let lane = this.#lanes.get(limit!);
@@ -178,7 +181,7 @@ export class WorkerPool {
     return this.#lanes.size;
   }
 
-  #runOn(pool: Piscina, request: RunRequest | ChunkRequest, signal: AbortSignal): Promise<void> {
+  #runOn(pool: Piscina, request: RunRequest | ChunkRequest, signal: RunAbortSignal): Promise<void> {
     return pool.run(request, { signal }).then((value: unknown) => {
       if (!isPosted(value)) throw new TypeError('worker answered a run with something else than "posted"');
     });
