@@ -388,7 +388,12 @@ export class TaskScheduler implements ShutdownTasks {
     const counts = batch.settle(run, end);
     if (counts.succeeded + counts.failed > 0) this.#emit('batchItems', { taskId: record.id, job: record.job, ...counts, notRun: 0 });
     if (batch.ready) this.#hungry.add(record);
-    if (batch.over) this.#endBatch(record, batch);
+    if (batch.over) {
+      this.#endBatch(record, batch);
+      // As #settle: a group member's end may kill queued members, which must never start, so
+      // nothing is dispatched before its terminal update (#endBatch pumps after it).
+      if (record.group !== undefined) return;
+    }
     this.#pump();
   }
 
@@ -407,6 +412,7 @@ export class TaskScheduler implements ShutdownTasks {
       const notRun = batch.notCounted;
       if (notRun > 0) this.#emit('batchItems', { taskId: record.id, job: record.job, succeeded: 0, failed: 0, notRun });
       this.#apply(record, record.lifecycle.end(batch.stoppedOutcome()));
+      this.#pump();
       return;
     }
     const { maxResultBytes, sandboxDirectory } = this.#options;
@@ -418,6 +424,7 @@ export class TaskScheduler implements ShutdownTasks {
             ? { kind: 'succeeded', data: ended.data, message: ended.message }
             : { kind: 'failed', message: ended.message, ...(ended.data !== undefined ? { data: ended.data } : {}) };
         this.#apply(record, record.lifecycle.end(outcome));
+        this.#pump();
       })
       .catch((error: unknown) => this.#logger.error({ taskId: record.id, err: error }, 'internal error while ending a batch task'));
   }

@@ -24,7 +24,7 @@ after(async () => {
 
 type ItemsInfo = Parameters<PoolExecutorEvents['batchItems']>[0];
 
-async function start(options: { maxResultBytes?: number } = {}): Promise<{ executor: PoolExecutor; driver: StubDriver; items: ItemsInfo[] }> {
+async function start(options: { maxResultBytes?: number; threads?: number } = {}): Promise<{ executor: PoolExecutor; driver: StubDriver; items: ItemsInfo[] }> {
   const executor = await PoolExecutor.create({ threads: 2, jobs: [FAULTS, BATCH], sandboxDirectory: sandbox, ...options });
   live.add(executor);
   const driver = new StubDriver();
@@ -74,6 +74,16 @@ describe('PoolExecutor: batch tasks', () => {
     assert.deepEqual([sum(items, 'succeeded'), sum(items, 'failed')], [0, 3]);
     executor.launchTask(driver, task('healed', { job: 'item', batch: [1] }));
     assert.equal((await ended(driver, 'healed')).state, 'TASK_FINISHED');
+  });
+
+  it('a failing batch in a group: its queued group member is killed and never starts', async () => {
+    // Results to a file (over 16 bytes): the batch's end waits for the write, time enough for a
+    // queued member dispatched meanwhile to start, which it must not.
+    const { executor, driver } = await start({ threads: 1, maxResultBytes: 16 });
+    executor.launchTaskGroup(driver, [task('gb', { job: 'item', batch: [1, { fail: 'no' }] }), task('gq', { job: 'item', input: 'queued' })]);
+    assert.equal((await ended(driver, 'gb')).state, 'TASK_FAILED');
+    assert.equal((await ended(driver, 'gq')).state, 'TASK_KILLED');
+    assert.deepEqual(driver.states('gq'), ['TASK_STARTING', 'TASK_KILLED']);
   });
 
   it('a killed batch counts the items that had not ended as not run', async () => {
