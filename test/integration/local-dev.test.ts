@@ -32,6 +32,8 @@ describe('local: results and JSON', () => {
     const summary = JSON.parse(output.stdout) as JsonSummary;
     assert.equal(summary.ok, true);
     assert.deepEqual(summary.states, { TASK_FINISHED: 3 });
+    assert.equal(summary.launch.kind, 'offers');
+    assert.deepEqual(summary.launch.task, { cpus: 1, mem: 128 });
     assert.equal(summary.executor.exit?.code, 0);
     assert.deepEqual(summary.results?.map((r) => [r.taskId, r.state, r.data]), [1, 2, 3].map((n) => [`task-${n}`, 'TASK_FINISHED', '{"limit":100,"count":25}']));
     assert.match(output.stderr, /\nResults\n {2}task-1 {2}TASK_FINISHED {2}\{"limit":100,"count":25\}\n {2}task-2 {2}TASK_FINISHED {2}\{"limit":100,"count":25\}\n/);

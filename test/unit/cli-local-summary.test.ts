@@ -3,6 +3,7 @@
 // the metrics line read after shutdown compared with the states.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import { ALL_AT_ONCE } from '../../src/cli/local/allocator.js';
 import { cut, field, keep, listField, OUTPUT_WIDTH, wrap } from '../../src/cli/local/fit.js';
 import { formatMs, formatRate, sig3 } from '../../src/cli/local/latency.js';
 import type { LocalRunResult } from '../../src/cli/local/run-local.js';
@@ -50,6 +51,7 @@ function result(overrides: Partial<LocalRunResult> = {}): LocalRunResult {
       { type: 'UPDATE', status: 503, reason: '503 Service Unavailable.', count: 2 },
       { type: 'UPDATE', status: 400, reason: `Failed to validate executor::Call: ${'e'.repeat(150)}`, count: 1 },
     ],
+    launch: ALL_AT_ONCE,
     ok: false,
     ...overrides,
   };

@@ -1,11 +1,14 @@
 // `local --json`: the run as one JSON document, for scripts and CI (the human summary is for
 // people and may change its wording; these field names are kept).
 import { percentiles, type Percentiles } from './latency.js';
+import type { LaunchPlan } from './allocator.js';
 import type { LocalRunResult } from './run-local.js';
 
 export interface JsonSummary {
   readonly ok: boolean;
   readonly expect: string;
+  /** `offers` (with the agent's resources) or `all-at-once`; a resource of 0 was not in the Infos. */
+  readonly launch: LaunchPlan;
   readonly tasks: number;
   readonly ended: number;
   readonly unfinished: number;
@@ -37,6 +40,7 @@ export function jsonSummary(result: LocalRunResult, expect: string, withResults:
   return {
     ok: result.ok,
     expect,
+    launch: result.launch,
     tasks: result.tasks,
     ended,
     unfinished: result.unfinished,

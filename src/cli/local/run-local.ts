@@ -142,6 +142,8 @@ export interface LocalRunResult {
   readonly wire: { readonly calls: string | undefined; readonly events: string | undefined };
   /** Calls the agent refused (status 400 and up), by call type, status and reason, in first-seen order. */
   readonly refused: ReadonlyArray<{ readonly type: string; readonly status: number; readonly reason: string; readonly count: number }>;
+  /** How the tasks were launched, with the resources accounted. */
+  readonly launch: LaunchPlan;
   /** True when every task ended in the expected state and the executor exited cleanly. */
   readonly ok: boolean;
 }
@@ -363,6 +365,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     metrics: finalScrape,
     wire,
     refused: [...refused.values()],
+    launch: plan,
     ok:
       timings.size === options.workload.length &&
       expectedCount === timings.size &&
