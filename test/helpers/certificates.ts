@@ -36,8 +36,8 @@ subjectKeyIdentifier = hash
 /** A scratch directory of certificates; `remove()` deletes it. */
 export class TestCertificates {
   readonly dir = mkdtempSync(join(tmpdir(), 'mpe-certs-'));
-  private serial = 1;
-  private files = 0;
+  #serial = 1;
+  #files = 0;
 
   constructor() {
     writeFileSync(join(this.dir, 'openssl.cnf'), CONFIG);
@@ -45,23 +45,23 @@ export class TestCertificates {
 
   /** A self-signed root CA. */
   root(cn = 'Test Root CA'): CertificateAuthority {
-    const base = this.next();
-    this.openssl([
-      'req', '-x509', ...this.newKey(base), '-subj', `/CN=${cn}`, '-days', '2',
-      '-config', this.path('openssl.cnf'), '-extensions', 'ca', '-out', `${base}.pem`,
+    const base = this.#next();
+    this.#openssl([
+      'req', '-x509', ...this.#newKey(base), '-subj', `/CN=${cn}`, '-days', '2',
+      '-config', this.#path('openssl.cnf'), '-extensions', 'ca', '-out', `${base}.pem`,
     ]);
-    return this.authority(base, null);
+    return this.#authority(base, null);
   }
 
   /** A self-signed leaf certificate (no CA). */
   selfSigned(options: { readonly cn?: string; readonly names?: readonly string[] }): Issued {
-    const base = this.next();
-    const ext = this.extensions(base, options.names ?? []);
-    this.openssl([
-      'req', '-x509', ...this.newKey(base), '-subj', subject(options.cn), '-days', '2',
+    const base = this.#next();
+    const ext = this.#extensions(base, options.names ?? []);
+    this.#openssl([
+      'req', '-x509', ...this.#newKey(base), '-subj', subject(options.cn), '-days', '2',
       '-config', ext, '-extensions', 'leaf', '-out', `${base}.pem`,
     ]);
-    return this.read(base, []);
+    return this.#read(base, []);
   }
 
   remove(): void {
@@ -69,29 +69,29 @@ export class TestCertificates {
   }
 
   /** `above`: the intermediates between this CA and the root (null for the root itself). */
-  private authority(base: string, above: readonly string[] | null): CertificateAuthority {
-    const own = this.read(base, []);
+  #authority(base: string, above: readonly string[] | null): CertificateAuthority {
+    const own = this.#read(base, []);
     // What a certificate issued here is sent with: this CA and those above it, never the root.
     const chain = above === null ? [] : [own.cert, ...above];
     const issuedBy = (options: { cn?: string; names?: readonly string[] }, ca: boolean): string => {
-      const leaf = this.next();
-      this.openssl(['req', '-new', ...this.newKey(leaf), '-subj', subject(options.cn), '-config', this.path('openssl.cnf'), '-out', `${leaf}.csr`]);
-      const ext = ca ? this.path('openssl.cnf') : this.extensions(leaf, options.names ?? []);
-      this.openssl([
+      const leaf = this.#next();
+      this.#openssl(['req', '-new', ...this.#newKey(leaf), '-subj', subject(options.cn), '-config', this.#path('openssl.cnf'), '-out', `${leaf}.csr`]);
+      const ext = ca ? this.#path('openssl.cnf') : this.#extensions(leaf, options.names ?? []);
+      this.#openssl([
         'x509', '-req', '-in', `${leaf}.csr`, '-CA', `${base}.pem`, '-CAkey', `${base}.key`,
-        '-set_serial', String(this.serial++), '-days', '2', '-extfile', ext, '-extensions', ca ? 'ca' : 'leaf', '-out', `${leaf}.pem`,
+        '-set_serial', String(this.#serial++), '-days', '2', '-extfile', ext, '-extensions', ca ? 'ca' : 'leaf', '-out', `${leaf}.pem`,
       ]);
       return leaf;
     };
     return {
-      ...this.read(base, above ?? []),
+      ...this.#read(base, above ?? []),
       caCert: own.cert,
-      issue: (options) => this.read(issuedBy(options, false), chain),
-      intermediate: (cn) => this.authority(issuedBy({ cn }, true), chain),
+      issue: (options) => this.#read(issuedBy(options, false), chain),
+      intermediate: (cn) => this.#authority(issuedBy({ cn }, true), chain),
     };
   }
 
-  private read(base: string, chain: readonly string[]): Issued {
+  #read(base: string, chain: readonly string[]): Issued {
     const key = readFileSync(`${base}.key`, 'utf8');
     const cert = readFileSync(`${base}.pem`, 'utf8') + chain.join('');
     const certPath = `${base}.chain.pem`;
@@ -99,7 +99,7 @@ export class TestCertificates {
     return { key, keyPath: `${base}.key`, cert, certPath };
   }
 
-  private extensions(base: string, names: readonly string[]): string {
+  #extensions(base: string, names: readonly string[]): string {
     const path = `${base}.cnf`;
     writeFileSync(
       path,
@@ -110,19 +110,19 @@ export class TestCertificates {
     return path;
   }
 
-  private newKey(base: string): string[] {
+  #newKey(base: string): string[] {
     return ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${base}.key`];
   }
 
-  private next(): string {
-    return this.path(`c${this.files++}`);
+  #next(): string {
+    return this.#path(`c${this.#files++}`);
   }
 
-  private path(name: string): string {
+  #path(name: string): string {
     return join(this.dir, name);
   }
 
-  private openssl(args: string[]): void {
+  #openssl(args: string[]): void {
     execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   }
 }

@@ -30,37 +30,37 @@ export interface RecordingExecutorOptions {
 export class RecordingExecutor implements Executor {
   readonly records: Recorded[] = [];
   readonly running = new Set<string>();
-  private readonly options: RecordingExecutorOptions;
+  readonly #options: RecordingExecutorOptions;
 
   constructor(options: RecordingExecutorOptions = {}) {
-    this.options = options;
+    this.#options = options;
   }
 
   names(): string[] {
     return this.records.map((r) => r.callback);
   }
 
-  private record(r: Recorded): void {
+  #record(r: Recorded): void {
     this.records.push(r);
-    this.options.onCallback?.(r);
+    this.#options.onCallback?.(r);
   }
 
   registered(_d: ExecutorDriver, executorInfo: ExecutorInfo, frameworkInfo: FrameworkInfo, agentInfo: AgentInfo): void {
-    this.record({ callback: 'registered', executorInfo, frameworkInfo, agentInfo });
+    this.#record({ callback: 'registered', executorInfo, frameworkInfo, agentInfo });
   }
 
   reregistered(_d: ExecutorDriver, agentInfo: AgentInfo, frameworkInfo?: FrameworkInfo): void {
-    this.record({ callback: 'reregistered', agentInfo, frameworkInfo });
+    this.#record({ callback: 'reregistered', agentInfo, frameworkInfo });
   }
 
   disconnected(): void {
-    this.record({ callback: 'disconnected' });
+    this.#record({ callback: 'disconnected' });
   }
 
   async launchTask(driver: ExecutorDriver, task: TaskInfo): Promise<void> {
-    this.record({ callback: 'launchTask', task });
-    if (this.options.launchDelayMs !== undefined) {
-      await new Promise((resolve) => setTimeout(resolve, this.options.launchDelayMs));
+    this.#record({ callback: 'launchTask', task });
+    if (this.#options.launchDelayMs !== undefined) {
+      await new Promise((resolve) => setTimeout(resolve, this.#options.launchDelayMs));
     }
     const script = task.data === undefined ? '' : Buffer.from(task.data).toString('utf8');
     if (script === 'finish' || script === 'run') {
@@ -74,29 +74,29 @@ export class RecordingExecutor implements Executor {
   }
 
   killTask(driver: ExecutorDriver, taskId: TaskID, killPolicy?: KillPolicy): void {
-    this.record({ callback: 'killTask', taskId, killPolicy });
+    this.#record({ callback: 'killTask', taskId, killPolicy });
     if (this.running.delete(taskId.value)) {
       driver.sendStatusUpdate({ task_id: taskId, state: 'TASK_KILLED', message: 'killed on request' });
     }
   }
 
   frameworkMessage(driver: ExecutorDriver, data: Uint8Array): void {
-    this.record({ callback: 'frameworkMessage', data });
+    this.#record({ callback: 'frameworkMessage', data });
     // Echo it back, so tests see both directions.
     driver.sendFrameworkMessage(Buffer.concat([Buffer.from('echo:'), data]));
   }
 
   async shutdown(driver: ExecutorDriver): Promise<void> {
-    this.record({ callback: 'shutdown' });
+    this.#record({ callback: 'shutdown' });
     for (const id of this.running) {
       driver.sendStatusUpdate({ task_id: { value: id }, state: 'TASK_KILLED', message: 'executor shutting down' });
     }
     this.running.clear();
-    await driver.awaitAcknowledgements(this.options.ackWaitMs ?? 2000);
+    await driver.awaitAcknowledgements(this.#options.ackWaitMs ?? 2000);
     await driver.stop();
   }
 
   error(_d: ExecutorDriver, message: string): void {
-    this.record({ callback: 'error', message });
+    this.#record({ callback: 'error', message });
   }
 }
