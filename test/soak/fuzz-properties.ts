@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { ERROR_CODES, MesosExecutorError } from '../../src/errors.js';
 import { jsonCodec, protobufCodec, type Codec } from '../../src/protocol/codec.js';
 import { encodeRecord, RecordIODecoder } from '../../src/protocol/recordio.js';
+import { splitAt } from '../helpers/split.js';
 import { loadFixtures } from '../helpers/wire-fixtures.js';
 
 /** Small on purpose: a hostile length prefix must fail long before any allocation of it. */
@@ -133,15 +134,7 @@ const cutsArb = fc.array(fc.nat(), { maxLength: 12 });
 
 function chunk(buf: Uint8Array, cuts: readonly number[]): Uint8Array[] {
   if (buf.length === 0) return [buf];
-  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let from = 0;
-  for (const p of points) {
-    out.push(buf.subarray(from, p));
-    from = p;
-  }
-  out.push(buf.subarray(from));
-  return out;
+  return splitAt(buf, [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b));
 }
 
 // JSON values that stress the reader: wrong types in every slot, huge and tiny numbers, long

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { MesosExecutorError } from '../../src/errors.js';
 import { DEFAULT_MAX_RECORD_BYTES, RecordIODecoder, encodeRecord } from '../../src/protocol/recordio.js';
 import { seededRandom } from '../helpers/fake-clock.js';
+import { splitAt } from '../helpers/split.js';
 import { loadFixtures, type Fixtures } from '../helpers/wire-fixtures.js';
 
 const text = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -13,17 +14,6 @@ function decodeAll(chunks: Uint8Array[], decoder = new RecordIODecoder()): strin
   for (const chunk of chunks) out.push(...strings(decoder.push(chunk)));
   decoder.end();
   return out;
-}
-
-function splitAt(data: Buffer, points: number[]): Buffer[] {
-  const chunks: Buffer[] = [];
-  let from = 0;
-  for (const p of points) {
-    chunks.push(data.subarray(from, p));
-    from = p;
-  }
-  chunks.push(data.subarray(from));
-  return chunks;
 }
 
 function assertRecordIOError(fn: () => unknown, code: string): MesosExecutorError {
