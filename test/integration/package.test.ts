@@ -12,10 +12,14 @@ import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { repoRoot } from '../helpers/repo-root.js';
 
-/** Bounds with room to grow, tight enough that a stray folder (dist/test alone is ~2 MB) breaks them. */
-const MAX_PACKED_BYTES = 300_000;
-const MAX_UNPACKED_BYTES = 1_200_000;
-const MAX_FILES = 250;
+/**
+ * Bounds with room to grow, tight enough that a stray folder (dist/test alone is ~2 MB) breaks
+ * them. Measured with batch tasks and the offers-driven `local`: 304 KB packed, 1.02 MB
+ * unpacked, 268 files.
+ */
+const MAX_PACKED_BYTES = 400_000;
+const MAX_UNPACKED_BYTES = 1_500_000;
+const MAX_FILES = 340;
 
 interface PackResult {
   size: number;
