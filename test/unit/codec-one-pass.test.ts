@@ -10,6 +10,9 @@ import { CALL_TYPE, EVENT_TYPE, messageSpec, type FieldSpec, type MessageSpec } 
 import { decodeMessage, encodeMessage, UNKNOWN_FIELDS } from '../../src/protocol/codec-protobuf.js';
 import { reflectionDecode, reflectionEncode } from '../helpers/reflection-codec.js';
 
+/** Fixed, so that every run checks the same cases (a failure is reproducible as it stands). */
+const PROPERTY_SEED = 20261202;
+
 type Plain = Record<string, unknown>;
 
 const text = fc.oneof(
@@ -129,7 +132,7 @@ describe('one-pass protobuf codec = protobufjs reflection', () => {
           assert.deepStrictEqual(Buffer.from(bytes), Buffer.from(theirs.value as Uint8Array));
           assert.deepStrictEqual(decodeMessage(spec, bytes), reflectionDecode(spec, bytes));
         }),
-        { numRuns: 300 },
+        { numRuns: 300, seed: PROPERTY_SEED },
       );
     });
 
@@ -158,7 +161,7 @@ describe('one-pass protobuf codec = protobufjs reflection', () => {
           const theirs = outcome(() => reflectionDecode(spec, bytes));
           assert.deepStrictEqual(ours, theirs);
         }),
-        { numRuns: 300 },
+        { numRuns: 300, seed: PROPERTY_SEED },
       );
     });
   }
@@ -177,7 +180,7 @@ describe('one-pass protobuf codec = protobufjs reflection', () => {
         }
         assert.deepStrictEqual(Buffer.from(encodeMessage(spec, decodeMessage(spec, bytes))), Buffer.from(bytes));
       }),
-      { numRuns: 300 },
+      { numRuns: 300, seed: PROPERTY_SEED },
     );
   });
 

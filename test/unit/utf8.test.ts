@@ -4,6 +4,9 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { boundMessage, decodeOpaqueUtf8, ELLIPSIS, encodeOpaqueUtf8, MAX_MESSAGE_BYTES, truncateUtf8, wellFormed } from '../../src/protocol/utf8.js';
 
+/** Fixed, so that every run checks the same cases (a failure is reproducible as it stands). */
+const PROPERTY_SEED = 20261202;
+
 const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
 
 /** The code points of `s` (a lone surrogate is one of its own). */
@@ -64,7 +67,7 @@ describe('truncateUtf8', () => {
       fc.property(anyText, fc.integer({ min: 3, max: 200 }), (text, max) => {
         checkTruncation(text, max);
       }),
-      { numRuns: 500 },
+      { numRuns: 500, seed: PROPERTY_SEED },
     );
   });
 
@@ -137,7 +140,7 @@ describe('opaque ids: bytes that are not UTF-8 survive', () => {
   });
 
   it('any bytes round-trip (property)', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 24 }), (bytes) => roundTrip(bytes)), { numRuns: 2_000 });
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 24 }), (bytes) => roundTrip(bytes)), { numRuns: 2_000, seed: PROPERTY_SEED });
   });
 
   it('a lone surrogate that stands for no byte is U+FFFD, as in every string we send', () => {
