@@ -144,6 +144,11 @@ function scalar(option: string, text: string | undefined, fallback: number, min:
   return value;
 }
 
+/** The local agent's cpus when `--agent-cpus` is not given: this machine's cores plus the executor's (in Mesos' thousandths). */
+export function defaultAgentCpus(executorCpus: number): number {
+  return Math.round((availableParallelism() + executorCpus) * 1000) / 1000;
+}
+
 function launchPlan(values: Record<string, unknown>): LaunchPlan {
   const text = (name: string): string | undefined => values[name] as string | undefined;
   const cpus = (name: string, fallback: number): number => scalar(name, text(name), fallback, 0, 100_000, false);
@@ -159,10 +164,14 @@ function launchPlan(values: Record<string, unknown>): LaunchPlan {
     };
   }
   const d = DEFAULT_LOCAL_RESOURCES;
+  const executor = { cpus: cpus('executor-cpus', d.executor.cpus), mem: mem('executor-mem', d.executor.mem) };
   const plan = {
     kind: 'offers',
-    agent: { cpus: cpus('agent-cpus', availableParallelism()), mem: mem('agent-mem', defaultAgentMemMb()) },
-    executor: { cpus: cpus('executor-cpus', d.executor.cpus), mem: mem('executor-mem', d.executor.mem) },
+    // By default the agent is sized as an operator sizes one for a single executor: every core
+    // for tasks, plus the executor's own share. With only the cores, the executor's 0.1 cpus
+    // would leave room for one 1-cpu task fewer than the machine runs (one at a time on 2 cores).
+    agent: { cpus: cpus('agent-cpus', defaultAgentCpus(executor.cpus)), mem: mem('agent-mem', defaultAgentMemMb()) },
+    executor,
     task: { cpus: cpus('task-cpus', d.task.cpus), mem: mem('task-mem', d.task.mem) },
   } as const;
   // Checked now (exit 2): a scheduler would wait for such an offer forever.
@@ -358,7 +367,7 @@ local options (plus the executor options above, passed to the executor):
                              (local always serves metrics: on --metrics-port, else on a free port)
 
 local resources (tasks are launched as they fit, the way offers work):
-  --agent-cpus <n>           the local agent's cpus (default: this machine's, ${availableParallelism()})
+  --agent-cpus <n>           the local agent's cpus (default: this machine's ${availableParallelism()} cores for tasks plus the executor's cpus)
   --agent-mem <MB>           its mem (default: the machine's memory less 1 GB, as a Mesos agent)
   --executor-cpus <n>        the ExecutorInfo's cpus, held while the executor lives (default ${DEFAULT_LOCAL_RESOURCES.executor.cpus})
   --executor-mem <MB>        the ExecutorInfo's mem (default ${DEFAULT_LOCAL_RESOURCES.executor.mem})

@@ -69,7 +69,7 @@ describe('local launch plan (offers or all at once)', () => {
   it('default: offers from an agent of this machine\'s cores and memory, the executor and each task sized by default', () => {
     assert.deepEqual(plan([]), {
       kind: 'offers',
-      agent: { cpus: availableParallelism(), mem: defaultAgentMemMb() },
+      agent: { cpus: availableParallelism() + 0.1, mem: defaultAgentMemMb() },
       executor: DEFAULT_LOCAL_RESOURCES.executor,
       task: DEFAULT_LOCAL_RESOURCES.task,
     });
