@@ -50,6 +50,8 @@ export interface PoolMetricsSource {
   readonly jobs: readonly string[];
   readonly queued: number;
   readonly running: number;
+  /** Threads running a job now (a batch task may hold several). */
+  readonly busyThreads: number;
   readonly threads: number;
   on: EventEmitter<PoolExecutorEvents>['on'];
   off: EventEmitter<PoolExecutorEvents>['off'];
@@ -69,7 +71,7 @@ export interface PoolMetricsSource {
  *   this executor. Refused tasks have neither.
  * - `batch_items_total{job_name,outcome}` counts a batch task's items as they end (a batch is
  *   one task in `tasks_ended_total`): its rate is the work done, whatever the tasks carry.
- * - `pool_utilization_ratio` is `running / threads` at scrape time. piscina's own `utilization`
+ * - `pool_utilization_ratio` is busy threads / `threads` at scrape time (a batch task's chunks hold a thread each). piscina's own `utilization`
  *   is a mean since the pool started, of its default lane only: after a day of work it barely
  *   moves, so it cannot show load now. Averaged over time (`avg_over_time`), the sampled ratio
  *   is the pool's utilization over any window.
@@ -130,10 +132,10 @@ export function registerPoolMetrics(registry: Registry, pool: PoolMetricsSource)
   });
   new Gauge({
     name: POOL_UTILIZATION_RATIO,
-    help: 'Share of the pool threads running a task at scrape time (running / threads), 0..1.',
+    help: 'Share of the pool threads running a job at scrape time (busy threads / threads), 0..1.',
     registers: [registry],
     collect() {
-      this.set(pool.threads > 0 ? Math.min(1, pool.running / pool.threads) : 0);
+      this.set(pool.threads > 0 ? Math.min(1, pool.busyThreads / pool.threads) : 0);
     },
   });
   const escalations = new CounterFamily(registry, {

@@ -95,6 +95,11 @@ export class PoolExecutor extends GuardedEmitter<PoolExecutorEvents> implements 
     return this.#tasks.running;
   }
 
+  /** Worker threads running a job now: one per single task, one per chunk of a batch in flight. */
+  get busyThreads(): number {
+    return this.#tasks.busyThreads;
+  }
+
   /** Threads terminated by kill escalation and not exited yet (counted against `threads`). */
   get lingeringThreads(): number {
     return this.#tasks.lingering;

@@ -91,8 +91,13 @@ export class TaskScheduler implements ShutdownTasks {
     return this.#queue.size + this.#pool.queueSize;
   }
 
-  /** Runs handed to a worker and not yet settled (including ones being killed). */
+  /** Tasks handed to a worker and not yet ended (including ones being killed): a batch counts once. */
   get running(): number {
+    return this.#table.size - this.#queue.size;
+  }
+
+  /** Runs on a worker thread and not yet settled: a batch task's chunks count one each. */
+  get busyThreads(): number {
     return this.#inFlight;
   }
 

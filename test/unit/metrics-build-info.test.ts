@@ -19,6 +19,7 @@ class FakePool extends EventEmitter<PoolExecutorEvents> {
   readonly jobs = ['noop'];
   queued = 0;
   running = 0;
+  busyThreads = 0;
   threads = 1;
 }
 

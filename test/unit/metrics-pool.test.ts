@@ -17,6 +17,7 @@ class FakePool extends EventEmitter<PoolExecutorEvents> {
   readonly jobs = ['noop', 'primes'];
   queued = 0;
   running = 0;
+  busyThreads = 0;
   threads = 4;
 }
 
@@ -144,12 +145,19 @@ describe('pool metrics (typed events)', () => {
     registerPoolMetrics(registry, pool);
     pool.queued = 5;
     pool.running = 3;
+    pool.busyThreads = 3;
     let get = await read(registry);
     assert.equal(get(N.TASKS_QUEUED), 5);
     assert.equal(get(N.TASKS_RUNNING), 3);
     assert.equal(get(N.POOL_THREADS), 4);
     assert.equal(get(N.POOL_UTILIZATION_RATIO), 0.75);
+    // One batch task whose chunks hold every thread: one task running, the pool fully used.
+    pool.running = 1;
+    pool.busyThreads = 4;
+    get = await read(registry);
+    assert.deepEqual([get(N.TASKS_RUNNING), get(N.POOL_UTILIZATION_RATIO)], [1, 1]);
     pool.running = 0;
+    pool.busyThreads = 0;
     get = await read(registry);
     assert.equal(get(N.POOL_UTILIZATION_RATIO), 0);
   });

@@ -31,6 +31,7 @@ class FakePool extends EventEmitter<PoolExecutorEvents> {
   readonly jobs = ['noop', 'primes', 'sleep'];
   queued = 3;
   running = 2;
+  busyThreads = 2;
   threads = 2;
 }
 

@@ -51,6 +51,16 @@ describe('PoolExecutor: batch tasks', () => {
     assert.ok(items.every((info) => info.taskId === 'count' && info.job === 'item'));
   });
 
+  it('is one running task however many of its chunks hold threads (busyThreads counts those)', async () => {
+    const { executor, driver } = await start();
+    executor.launchTask(driver, task('wide', { job: 'announce', batch: [null, null] }, { cpus: 2 }));
+    await waitFor(() => executor.busyThreads === 2, { what: 'both items on a thread' });
+    assert.deepEqual([executor.running, executor.queued, executor.tasks], [1, 0, 1]);
+    executor.killTask(driver, { value: 'wide' });
+    assert.equal((await ended(driver, 'wide')).state, 'TASK_KILLED');
+    assert.deepEqual([executor.running, executor.busyThreads], [0, 0]);
+  });
+
   it('holds each item\'s result to maxResultBytes, as a single task\'s: that item fails, saying so', async () => {
     const { executor, driver } = await start({ maxResultBytes: 200 });
     executor.launchTask(driver, task('bounded', { job: 'big', batch: [{ bytes: 50 }, { bytes: 500 }] }));
@@ -89,19 +99,19 @@ describe('PoolExecutor: batch tasks', () => {
   it('a killed batch counts the items that had not ended as not run', async () => {
     const { executor, driver, items } = await start();
     executor.launchTask(driver, task('stop', { job: 'cooperative', batch: Array.from({ length: 10 }, () => ({ ms: 60_000 })) }, { cpus: 2 }));
-    await waitFor(() => executor.running === 2 && driver.states('stop').includes('TASK_RUNNING'), { what: 'two items running' });
+    await waitFor(() => executor.busyThreads === 2 && driver.states('stop').includes('TASK_RUNNING'), { what: 'two items running' });
     executor.killTask(driver, { value: 'stop' }, killPolicy(5_000));
     const end = await ended(driver, 'stop');
     assert.equal(end.state, 'TASK_KILLED');
     assert.match(end.message ?? '', /^killed on request; /);
     assert.deepEqual([sum(items, 'succeeded'), sum(items, 'failed'), sum(items, 'notRun')], [0, 0, 10]);
-    assert.equal(executor.running, 0, 'every chunk has settled');
+    assert.equal(executor.busyThreads, 0, 'every chunk has settled');
   });
 
   it('a batch whose items ignore the kill has its threads terminated at the grace\'s end', async () => {
     const { executor, driver } = await start();
     executor.launchTask(driver, task('stuck', { job: 'hang', batch: [null, null, null] }, { cpus: 2 }));
-    await waitFor(() => executor.running === 2 && driver.states('stuck').includes('TASK_RUNNING'), { what: 'two items running' });
+    await waitFor(() => executor.busyThreads === 2 && driver.states('stuck').includes('TASK_RUNNING'), { what: 'two items running' });
     executor.killTask(driver, { value: 'stuck' }, killPolicy(0));
     const end = await ended(driver, 'stuck');
     assert.equal(end.state, 'TASK_KILLED');

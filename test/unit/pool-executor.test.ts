@@ -132,15 +132,15 @@ describe('PoolExecutor: running tasks', () => {
   it('a freed thread gets the next queued task before the last one is reported (no idle gap for our update)', async () => {
     const h = await harness({ threads: 1 });
     try {
-      const atFinished: Array<{ running: number; queued: number }> = [];
+      const atFinished: Array<{ busyThreads: number; queued: number }> = [];
       h.driver.onUpdate((update) => {
-        if (update.task_id.value === 'first' && update.state === 'TASK_FINISHED') atFinished.push({ running: h.executor.running, queued: h.executor.queued });
+        if (update.task_id.value === 'first' && update.state === 'TASK_FINISHED') atFinished.push({ busyThreads: h.executor.busyThreads, queued: h.executor.queued });
       });
       h.executor.launchTask(h.driver, jobTask('first', 'noop'));
       h.executor.launchTask(h.driver, jobTask('second', 'noop'));
       assert.equal((await h.ended('second')).state, 'TASK_FINISHED');
       // When the first task's TASK_FINISHED went out, the second was already on the thread.
-      assert.deepEqual(atFinished, [{ running: 1, queued: 0 }]);
+      assert.deepEqual(atFinished, [{ busyThreads: 1, queued: 0 }]);
     } finally {
       await close(h);
     }
