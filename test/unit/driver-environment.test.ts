@@ -230,7 +230,7 @@ describe('readExecutorEnvironment', () => {
       assert.equal(env.endpoint.origin, 'http://[::1]:5051');
     });
 
-    // libprocess requires a key and a certificate whenever SSL is enabled (tls-environment.test.ts).
+    // libprocess requires a key and a certificate whenever SSL is enabled (driver-tls-environment.test.ts).
     const KEYS = { LIBPROCESS_SSL_KEY_FILE: '/etc/ssl/client.key', LIBPROCESS_SSL_CERT_FILE: '/etc/ssl/client.pem' };
 
     for (const [vars, scheme] of [
