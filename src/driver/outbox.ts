@@ -1,4 +1,5 @@
 import { MesosExecutorError } from '../errors.js';
+import { uuidKey } from '../protocol/uuid.js';
 import { isTerminalState, type CallUpdate, type TaskInfo, type TaskStatus } from '../proto/types.js';
 
 /** Where an update is on its way to the agent. */
@@ -43,11 +44,6 @@ export function echoedTask(task: TaskInfo): TaskInfo {
   if (task.data === undefined && task.health_check === undefined && task.check === undefined) return task;
   const { data: _payload, health_check: _health, check: _check, ...echoed } = task;
   return echoed;
-}
-
-/** The key of a 16-byte uuid: its hex form. */
-export function uuidKey(uuid: Uint8Array): string {
-  return Buffer.from(uuid.buffer, uuid.byteOffset, uuid.byteLength).toString('hex');
 }
 
 /**

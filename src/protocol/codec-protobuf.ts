@@ -6,7 +6,7 @@
  * time protobufjs' reflection codec takes, and twice that of ours before this one.
  *
  * What the bytes mean is what protobufjs' reflection codec makes of them (the property tests in
- * test/unit/codec-one-pass.test.ts compare the two on random messages), with these rules:
+ * test/unit/protocol-codec-one-pass.test.ts compare the two on random messages), with these rules:
  * - Enums are proto2 "closed", as in C++: an enum number our schema does not know is not put in
  *   the field; it is kept with the unknown fields, so the field reads as unset (PROTOCOL.md §5).
  * - Unknown fields (also those of the messages our subset leaves out, e.g. TaskInfo.container),
