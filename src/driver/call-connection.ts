@@ -47,20 +47,20 @@ interface Pending {
 const MAX_LENGTH_DIGITS = 16;
 
 export class CallConnection {
-  private readonly options: CallConnectionOptions;
-  private readonly hostHeader: string;
-  private socket: Socket | undefined;
-  private connected = false;
+  readonly #options: CallConnectionOptions;
+  readonly #hostHeader: string;
+  #socket: Socket | undefined;
+  #connected = false;
   /** Written, waiting for their answers, oldest first. */
-  private inFlight: Pending[] = [];
+  #inFlight: Pending[] = [];
   /** Not written yet (pipelining limit, or the socket still connecting), from `waitingHead` on. */
-  private waiting: Pending[] = [];
-  private waitingHead = 0;
-  private parser = new ResponseParser();
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
+  #waiting: Pending[] = [];
+  #waitingHead = 0;
+  #parser = new ResponseParser();
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
   /** A write of the waiting calls is scheduled for the end of this event-loop turn. */
-  private flushScheduled = false;
+  #flushScheduled = false;
   /**
    * The request head up to the Content-Length value, for the header lines it was made for: the
    * same for every call of a driver. A #private field: it may hold the Authorization token,
@@ -69,8 +69,8 @@ export class CallConnection {
   #prefix: { readonly headers: string; readonly bytes: Buffer } | undefined;
 
   constructor(options: CallConnectionOptions) {
-    this.options = options;
-    this.hostHeader = options.socketPath !== undefined ? 'localhost' : options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
+    this.#options = options;
+    this.#hostHeader = options.socketPath !== undefined ? 'localhost' : options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
   }
 
   /**
@@ -78,10 +78,10 @@ export class CallConnection {
    * with its answer, rejects with MPE_CONNECTION when the connection fails.
    */
   post(body: Uint8Array, headers: string): Promise<CallAnswer> {
-    if (this.closed) return Promise.reject(new ConnectionError('the call connection is closed'));
+    if (this.#closed) return Promise.reject(new ConnectionError('the call connection is closed'));
     return new Promise((resolve, reject) => {
-      this.waiting.push({ headers, body, resolve, reject, sentAt: 0 });
-      this.schedule();
+      this.#waiting.push({ headers, body, resolve, reject, sentAt: 0 });
+      this.#schedule();
     });
   }
 
@@ -89,39 +89,39 @@ export class CallConnection {
    * Calls made in one event-loop turn (the status updates of every task that ended in it) leave
    * in one write, at its end: a write is a syscall and a TCP segment, more than a call's own cost.
    */
-  private schedule(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(this.flush);
+  #schedule(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(this.#flush);
   }
 
-  private readonly flush = (): void => {
-    this.flushScheduled = false;
-    this.pump();
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    this.#pump();
   };
 
   /** `POST <path> HTTP/1.1`, Host and `headers`, up to the Content-Length value. */
-  private prefix(headers: string): Buffer {
+  #requestPrefix(headers: string): Buffer {
     const cached = this.#prefix;
     if (cached !== undefined && cached.headers === headers) return cached.bytes;
-    const bytes = Buffer.from(`POST ${this.options.path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n${headers}Content-Length: `, 'latin1');
+    const bytes = Buffer.from(`POST ${this.#options.path} HTTP/1.1\r\nHost: ${this.#hostHeader}\r\n${headers}Content-Length: `, 'latin1');
     this.#prefix = { headers, bytes };
     return bytes;
   }
 
   /** Closes the socket; calls not answered yet fail. */
   close(): void {
-    this.closed = true;
-    this.fail(new ConnectionError('the call connection was closed'));
+    this.#closed = true;
+    this.#fail(new ConnectionError('the call connection was closed'));
   }
 
-  private ensureSocket(): Socket {
-    if (this.socket !== undefined) return this.socket;
-    const { host, port, socketPath, tls } = this.options;
+  #ensureSocket(): Socket {
+    if (this.#socket !== undefined) return this.#socket;
+    const { host, port, socketPath, tls } = this.#options;
     let socket: Socket;
     const watch = (target: Socket): void => {
-      target.once('error', (error: Error) => this.onSocketGone(target, error.message, error));
-      target.once('close', () => this.onSocketGone(target, 'the agent closed the call connection'));
+      target.once('error', (error: Error) => this.#onSocketGone(target, error.message, error));
+      target.once('close', () => this.#onSocketGone(target, 'the agent closed the call connection'));
     };
     if (tls !== undefined) {
       // Usable only once the agent's certificate is judged (tls.ts); until then a failure is
@@ -130,71 +130,71 @@ export class CallConnection {
       socket = connection.socket;
       connection.ready.then(
         () => {
-          if (socket !== this.socket) return;
+          if (socket !== this.#socket) return;
           watch(socket);
-          this.connected = true;
-          this.pump();
+          this.#connected = true;
+          this.#pump();
         },
-        (error: Error) => this.onSocketGone(socket, error.message, error),
+        (error: Error) => this.#onSocketGone(socket, error.message, error),
       );
     } else {
       socket = socketPath !== undefined ? netConnect({ path: socketPath }) : netConnect({ host, port });
       watch(socket);
       socket.once('connect', () => {
-        this.connected = true;
-        this.pump();
+        this.#connected = true;
+        this.#pump();
       });
     }
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
-    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
-    this.socket = socket;
-    this.connected = false;
-    this.parser = new ResponseParser();
+    socket.on('data', (chunk: Buffer) => this.#onData(socket, chunk));
+    this.#socket = socket;
+    this.#connected = false;
+    this.#parser = new ResponseParser();
     return socket;
   }
 
-  private pump(): void {
-    if (this.waitingHead === this.waiting.length) return;
-    const socket = this.ensureSocket();
-    if (!this.connected) return;
-    const room = this.options.pipelining - this.inFlight.length;
+  #pump(): void {
+    if (this.#waitingHead === this.#waiting.length) return;
+    const socket = this.#ensureSocket();
+    if (!this.#connected) return;
+    const room = this.#options.pipelining - this.#inFlight.length;
     if (room <= 0) return;
-    const end = Math.min(this.waiting.length, this.waitingHead + room);
+    const end = Math.min(this.#waiting.length, this.#waitingHead + room);
     const now = performance.now();
     // One buffer for the whole batch (one write: a syscall per call would cost more than the
     // call), each call its cached head prefix, its Content-Length and its body.
     let total = 0;
-    for (let i = this.waitingHead; i < end; i++) {
-      const pending = this.waiting[i]!;
-      total += this.prefix(pending.headers).byteLength + MAX_LENGTH_DIGITS + 4 + pending.body.byteLength;
+    for (let i = this.#waitingHead; i < end; i++) {
+      const pending = this.#waiting[i]!;
+      total += this.#requestPrefix(pending.headers).byteLength + MAX_LENGTH_DIGITS + 4 + pending.body.byteLength;
     }
     const batch = Buffer.allocUnsafe(total);
     let at = 0;
-    for (let i = this.waitingHead; i < end; i++) {
-      const pending = this.waiting[i]!;
-      const prefix = this.prefix(pending.headers);
+    for (let i = this.#waitingHead; i < end; i++) {
+      const pending = this.#waiting[i]!;
+      const prefix = this.#requestPrefix(pending.headers);
       batch.set(prefix, at);
       at += prefix.byteLength;
       at += batch.write(`${pending.body.byteLength}\r\n\r\n`, at, 'latin1');
       batch.set(pending.body, at);
       at += pending.body.byteLength;
       pending.sentAt = now;
-      this.inFlight.push(pending);
+      this.#inFlight.push(pending);
     }
-    if (end === this.waiting.length) {
-      this.waiting = [];
-      this.waitingHead = 0;
+    if (end === this.#waiting.length) {
+      this.#waiting = [];
+      this.#waitingHead = 0;
     } else {
-      this.waitingHead = end;
+      this.#waitingHead = end;
       // Drop the written prefix now and then, not on every call (that would be O(n²)).
-      if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
-        this.waiting = this.waiting.slice(this.waitingHead);
-        this.waitingHead = 0;
+      if (this.#waitingHead > 1024 && this.#waitingHead * 2 > this.#waiting.length) {
+        this.#waiting = this.#waiting.slice(this.#waitingHead);
+        this.#waitingHead = 0;
       }
     }
     socket.write(batch.subarray(0, at));
-    this.armTimer();
+    this.#armTimer();
   }
 
   /**
@@ -202,79 +202,79 @@ export class CallConnection {
    * answered (a timer per answer costs more than the answer): when it fires it looks at the
    * call that is oldest then, and waits again for what that one has left.
    */
-  private armTimer(): void {
-    if (this.timer !== undefined || this.inFlight.length === 0) return;
-    const oldest = this.inFlight[0]!;
-    const due = Math.max(0, oldest.sentAt + this.options.responseTimeoutMs - performance.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      const first = this.inFlight[0];
+  #armTimer(): void {
+    if (this.#timer !== undefined || this.#inFlight.length === 0) return;
+    const oldest = this.#inFlight[0]!;
+    const due = Math.max(0, oldest.sentAt + this.#options.responseTimeoutMs - performance.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const first = this.#inFlight[0];
       if (first === undefined) return;
-      if (performance.now() - first.sentAt >= this.options.responseTimeoutMs) {
-        this.onSocketGone(this.socket, `no answer within ${this.options.responseTimeoutMs} ms`);
+      if (performance.now() - first.sentAt >= this.#options.responseTimeoutMs) {
+        this.#onSocketGone(this.#socket, `no answer within ${this.#options.responseTimeoutMs} ms`);
       } else {
-        this.armTimer();
+        this.#armTimer();
       }
     }, due);
-    this.timer.unref();
+    this.#timer.unref();
   }
 
-  private onData(socket: Socket, chunk: Buffer): void {
-    if (socket !== this.socket) return;
+  #onData(socket: Socket, chunk: Buffer): void {
+    if (socket !== this.#socket) return;
     let answers: HttpAnswer[];
     try {
-      answers = this.parser.push(chunk);
+      answers = this.#parser.push(chunk);
     } catch (error) {
-      this.onSocketGone(socket, (error as Error).message, error, true);
+      this.#onSocketGone(socket, (error as Error).message, error, true);
       return;
     }
     for (const answer of answers) {
-      const pending = this.inFlight.shift();
+      const pending = this.#inFlight.shift();
       if (pending === undefined) {
-        this.onSocketGone(socket, 'an answer came for no call', undefined, true);
+        this.#onSocketGone(socket, 'an answer came for no call', undefined, true);
         return;
       }
       pending.resolve({ status: answer.status, body: answer.body });
       if (answer.close) {
-        this.onSocketGone(socket, 'the agent closed the call connection');
+        this.#onSocketGone(socket, 'the agent closed the call connection');
         return;
       }
     }
     // The room the answers made is filled at the end of the turn, with the calls their
     // callbacks make (the next update of each task) in the same write.
-    if (answers.length > 0) this.schedule();
+    if (answers.length > 0) this.#schedule();
   }
 
   /** `framing`: the answers stopped matching the calls (see {@link ConnectionError.framing}). */
-  private onSocketGone(socket: Socket | undefined, reason: string, cause?: unknown, framing = false): void {
-    if (socket === undefined || socket !== this.socket) return;
-    this.socket = undefined;
-    this.connected = false;
+  #onSocketGone(socket: Socket | undefined, reason: string, cause?: unknown, framing = false): void {
+    if (socket === undefined || socket !== this.#socket) return;
+    this.#socket = undefined;
+    this.#connected = false;
     socket.destroy();
     // Calls written on the lost socket may or may not have reached the agent, and the ones not
     // written yet would only meet the same fate now: fail them all. The driver retries UPDATEs
     // on its own schedule (the agent deduplicates them by uuid); the next call reconnects. No
     // reconnection here, so an agent that is down costs no busy loop.
-    const lost = [...this.inFlight, ...this.waiting.slice(this.waitingHead)];
-    this.inFlight = [];
-    this.waiting = [];
-    this.waitingHead = 0;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    const lost = [...this.#inFlight, ...this.#waiting.slice(this.#waitingHead)];
+    this.#inFlight = [];
+    this.#waiting = [];
+    this.#waitingHead = 0;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
     const error = new ConnectionError(`call failed: ${reason}`, { cause, framing });
     for (const pending of lost) pending.reject(error);
   }
 
-  private fail(error: ConnectionError): void {
-    const all = [...this.inFlight, ...this.waiting.slice(this.waitingHead)];
-    this.inFlight = [];
-    this.waiting = [];
-    this.waitingHead = 0;
-    const socket = this.socket;
-    this.socket = undefined;
+  #fail(error: ConnectionError): void {
+    const all = [...this.#inFlight, ...this.#waiting.slice(this.#waitingHead)];
+    this.#inFlight = [];
+    this.#waiting = [];
+    this.#waitingHead = 0;
+    const socket = this.#socket;
+    this.#socket = undefined;
     socket?.destroy();
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
     for (const pending of all) pending.reject(error);
   }
 }

@@ -56,30 +56,30 @@ export function echoedTask(task: TaskInfo): TaskInfo {
  * the limits, which `record` enforces.
  */
 export class Outbox {
-  private readonly limits: OutboxLimits;
+  readonly #limits: OutboxLimits;
   /** Insertion order is creation order: SUBSCRIBE lists them in that order. */
-  private readonly entries = new Map<string, OutboxEntry>();
+  readonly #entries = new Map<string, OutboxEntry>();
   /** Per task, its entries not yet accepted, oldest first. */
-  private readonly unsentByTask = new Map<string, OutboxEntry[]>();
-  private readonly tasks = new Map<string, TaskInfo>();
-  private heldBytes = 0;
+  readonly #unsentByTask = new Map<string, OutboxEntry[]>();
+  readonly #tasks = new Map<string, TaskInfo>();
+  #heldBytes = 0;
   /** Where sendable entries go while subscribed; undefined while not. */
-  private sender: ((entry: OutboxEntry) => void) | undefined;
+  #sender: ((entry: OutboxEntry) => void) | undefined;
 
   constructor(limits: OutboxLimits) {
-    this.limits = limits;
+    this.#limits = limits;
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.#entries.size;
   }
 
   get bytes(): number {
-    return this.heldBytes;
+    return this.#heldBytes;
   }
 
   get unacknowledgedTaskCount(): number {
-    return this.tasks.size;
+    return this.#tasks.size;
   }
 
   /**
@@ -88,7 +88,7 @@ export class Outbox {
    * and `data` is optional, so the echoed TaskInfo stays valid without it.
    */
   addTask(task: TaskInfo): void {
-    this.tasks.set(task.task_id.value, echoedTask(task));
+    this.#tasks.set(task.task_id.value, echoedTask(task));
   }
 
   /**
@@ -98,13 +98,13 @@ export class Outbox {
    */
   record(status: TaskStatus & { uuid: Uint8Array }, body: Uint8Array, replacement = false): OutboxEntry {
     const bytes = body.byteLength;
-    const full = this.entries.size >= this.limits.maxUpdates || this.heldBytes + bytes > this.limits.maxBytes;
+    const full = this.#entries.size >= this.#limits.maxUpdates || this.#heldBytes + bytes > this.#limits.maxBytes;
     if (full && !isTerminalState(status.state)) {
       throw new MesosExecutorError(
         'MPE_OUTBOX_FULL',
-        `cannot record an update for task ${status.task_id.value}: ${this.entries.size} updates ` +
-          `(${this.heldBytes} bytes) await acknowledgement; limits are ${this.limits.maxUpdates} ` +
-          `updates and ${this.limits.maxBytes} bytes`,
+        `cannot record an update for task ${status.task_id.value}: ${this.#entries.size} updates ` +
+          `(${this.#heldBytes} bytes) await acknowledgement; limits are ${this.#limits.maxUpdates} ` +
+          `updates and ${this.#limits.maxBytes} bytes`,
       );
     }
     const entry: OutboxEntry = {
@@ -118,12 +118,12 @@ export class Outbox {
       acceptedAt: 0,
       replacement,
     };
-    this.entries.set(entry.uuidKey, entry);
-    this.heldBytes += bytes;
-    const queue = this.unsentByTask.get(entry.taskId);
-    if (queue === undefined) this.unsentByTask.set(entry.taskId, [entry]);
+    this.#entries.set(entry.uuidKey, entry);
+    this.#heldBytes += bytes;
+    const queue = this.#unsentByTask.get(entry.taskId);
+    if (queue === undefined) this.#unsentByTask.set(entry.taskId, [entry]);
     else queue.push(entry);
-    this.pump(entry.taskId);
+    this.#pump(entry.taskId);
     return entry;
   }
 
@@ -134,30 +134,30 @@ export class Outbox {
    * sendable later (recorded, or its predecessor accepted) as it does.
    */
   open(send: (entry: OutboxEntry) => void): void {
-    this.sender = send;
+    this.#sender = send;
     this.flush();
   }
 
   /** Not subscribed: entries wait (they ride on the next SUBSCRIBE). */
   pause(): void {
-    this.sender = undefined;
+    this.#sender = undefined;
   }
 
   /** Sends every sendable entry (after a retry delay). Nothing while paused. */
   flush(): void {
-    if (this.sender === undefined) return;
-    for (const entry of this.takeSendable()) this.sender(entry);
+    if (this.#sender === undefined) return;
+    for (const entry of this.#takeSendable()) this.#sender(entry);
   }
 
-  private pump(taskId: string): void {
-    if (this.sender === undefined) return;
-    const next = this.takeSendableFor(taskId);
-    if (next !== undefined) this.sender(next);
+  #pump(taskId: string): void {
+    if (this.#sender === undefined) return;
+    const next = this.#takeSendableFor(taskId);
+    if (next !== undefined) this.#sender(next);
   }
 
   /** Whether the task has an update recorded after `entry` that the agent has not accepted. */
   hasLaterUnsent(entry: OutboxEntry): boolean {
-    const queue = this.unsentByTask.get(entry.taskId);
+    const queue = this.#unsentByTask.get(entry.taskId);
     return queue !== undefined && queue.some((e) => e !== entry);
   }
 
@@ -165,26 +165,26 @@ export class Outbox {
    * The agent refused the update for good: it is forgotten (the next update of its task may go).
    */
   remove(entry: OutboxEntry): void {
-    if (this.entries.get(entry.uuidKey) !== entry) return;
-    this.entries.delete(entry.uuidKey);
-    this.heldBytes -= entry.bytes;
-    const queue = this.unsentByTask.get(entry.taskId);
+    if (this.#entries.get(entry.uuidKey) !== entry) return;
+    this.#entries.delete(entry.uuidKey);
+    this.#heldBytes -= entry.bytes;
+    const queue = this.#unsentByTask.get(entry.taskId);
     if (queue !== undefined) {
       const at = queue.indexOf(entry);
       if (at !== -1) queue.splice(at, 1);
-      if (queue.length === 0) this.unsentByTask.delete(entry.taskId);
+      if (queue.length === 0) this.#unsentByTask.delete(entry.taskId);
     }
     entry.phase = 'accepted';
-    this.pump(entry.taskId);
+    this.#pump(entry.taskId);
   }
 
   /**
    * The entries that may be sent now: for each task, its oldest unaccepted entry, if it is
    * not already in flight. Marks them `sending`.
    */
-  private takeSendable(): OutboxEntry[] {
+  #takeSendable(): OutboxEntry[] {
     const out: OutboxEntry[] = [];
-    for (const queue of this.unsentByTask.values()) {
+    for (const queue of this.#unsentByTask.values()) {
       const head = queue[0]!;
       if (head.phase === 'queued') {
         head.phase = 'sending';
@@ -195,8 +195,8 @@ export class Outbox {
   }
 
   /** Like takeSendable, for one task (after its previous update was accepted). */
-  private takeSendableFor(taskId: string): OutboxEntry | undefined {
-    const head = this.unsentByTask.get(taskId)?.[0];
+  #takeSendableFor(taskId: string): OutboxEntry | undefined {
+    const head = this.#unsentByTask.get(taskId)?.[0];
     if (head === undefined || head.phase !== 'queued') return undefined;
     head.phase = 'sending';
     return head;
@@ -207,13 +207,13 @@ export class Outbox {
     if (entry.phase === 'accepted') return;
     entry.phase = 'accepted';
     entry.acceptedAt = now;
-    const queue = this.unsentByTask.get(entry.taskId);
+    const queue = this.#unsentByTask.get(entry.taskId);
     if (queue === undefined) return;
     const at = queue.indexOf(entry);
     if (at !== -1) queue.splice(at, 1);
-    if (queue.length === 0) this.unsentByTask.delete(entry.taskId);
+    if (queue.length === 0) this.#unsentByTask.delete(entry.taskId);
     // The task's next update may have been waiting for this one.
-    else this.pump(entry.taskId);
+    else this.#pump(entry.taskId);
   }
 
   /**
@@ -223,18 +223,18 @@ export class Outbox {
    */
   requeueUnacknowledged(): void {
     let changed = false;
-    for (const entry of this.entries.values()) {
+    for (const entry of this.#entries.values()) {
       if (entry.phase === 'accepted') {
         entry.phase = 'queued';
         changed = true;
       }
     }
     if (!changed) return;
-    this.unsentByTask.clear();
-    for (const entry of this.entries.values()) {
+    this.#unsentByTask.clear();
+    for (const entry of this.#entries.values()) {
       if (entry.phase === 'accepted') continue;
-      const queue = this.unsentByTask.get(entry.taskId);
-      if (queue === undefined) this.unsentByTask.set(entry.taskId, [entry]);
+      const queue = this.#unsentByTask.get(entry.taskId);
+      if (queue === undefined) this.#unsentByTask.set(entry.taskId, [entry]);
       else queue.push(entry);
     }
   }
@@ -249,10 +249,10 @@ export class Outbox {
    * unacknowledged task. The agent replays the updates before it answers SUBSCRIBED.
    */
   snapshotForSubscribe(): { updates: CallUpdate[]; tasks: TaskInfo[]; entries: OutboxEntry[] } {
-    const entries = [...this.entries.values()];
+    const entries = [...this.#entries.values()];
     return {
       updates: entries.map((e) => e.update),
-      tasks: [...this.tasks.values()],
+      tasks: [...this.#tasks.values()],
       entries,
     };
   }
@@ -263,7 +263,7 @@ export class Outbox {
    */
   acceptCarried(entries: readonly OutboxEntry[], now = performance.now()): void {
     for (const entry of entries) {
-      if (this.entries.get(entry.uuidKey) === entry) this.markAccepted(entry, now);
+      if (this.#entries.get(entry.uuidKey) === entry) this.markAccepted(entry, now);
     }
   }
 
@@ -272,27 +272,27 @@ export class Outbox {
    * undefined for an unknown uuid (a duplicate ACK after a replay).
    */
   acknowledge(taskId: string, uuid: Uint8Array): OutboxEntry | undefined {
-    this.tasks.delete(taskId);
+    this.#tasks.delete(taskId);
     const key = uuidKey(uuid);
-    const entry = this.entries.get(key);
+    const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    this.entries.delete(key);
-    this.heldBytes -= entry.bytes;
+    this.#entries.delete(key);
+    this.#heldBytes -= entry.bytes;
     if (entry.phase !== 'accepted') this.markAccepted(entry);
     return entry;
   }
 
   /** Forgets everything (a driver stopped without failover). */
   clear(): void {
-    this.sender = undefined;
-    this.entries.clear();
-    this.unsentByTask.clear();
-    this.tasks.clear();
-    this.heldBytes = 0;
+    this.#sender = undefined;
+    this.#entries.clear();
+    this.#unsentByTask.clear();
+    this.#tasks.clear();
+    this.#heldBytes = 0;
   }
 
   /** Every entry still held, oldest first (for inspection and tests). */
   list(): OutboxEntry[] {
-    return [...this.entries.values()];
+    return [...this.#entries.values()];
   }
 }

@@ -77,36 +77,36 @@ export interface HttpTransportOptions {
  * {@link CallConnection} (pipelined HTTP/1.1, see there for why not undici).
  */
 export class HttpAgentTransport implements AgentTransport {
-  private readonly options: HttpTransportOptions;
-  private readonly calls: CallConnection;
-  private subscribeClient: Client | undefined;
+  readonly #options: HttpTransportOptions;
+  readonly #calls: CallConnection;
+  #subscribeClient: Client | undefined;
   /** For https only: given, or libprocess' default (no key, no verification). */
-  private readonly tls: TlsOptions | undefined;
-  private readonly host: string;
-  private readonly port: number;
+  readonly #tls: TlsOptions | undefined;
+  readonly #host: string;
+  readonly #port: number;
 
   constructor(options: HttpTransportOptions) {
-    this.options = options;
+    this.#options = options;
     const origin = new URL(options.origin);
     const defaultPort = origin.protocol === 'https:' ? 443 : 80;
-    this.host = origin.hostname.replace(/^\[|\]$/g, '');
-    this.port = origin.port === '' ? defaultPort : Number(origin.port);
-    this.tls = origin.protocol === 'https:' ? (options.tls ?? createTlsOptions({}, { scheme: 'off' })) : undefined;
-    this.calls = new CallConnection({
-      host: this.host,
-      port: this.port,
+    this.#host = origin.hostname.replace(/^\[|\]$/g, '');
+    this.#port = origin.port === '' ? defaultPort : Number(origin.port);
+    this.#tls = origin.protocol === 'https:' ? (options.tls ?? createTlsOptions({}, { scheme: 'off' })) : undefined;
+    this.#calls = new CallConnection({
+      host: this.#host,
+      port: this.#port,
       ...(options.socketPath !== undefined ? { socketPath: options.socketPath } : {}),
-      ...(this.tls !== undefined ? { tls: this.tls } : {}),
+      ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
       path: options.path,
       responseTimeoutMs: options.headersTimeoutMs,
       pipelining: options.pipelining,
     });
   }
 
-  private newStreamClient(): Client {
-    const { socketPath, headersTimeoutMs } = this.options;
-    const tls = this.tls;
-    return new Client(this.options.origin, {
+  #newStreamClient(): Client {
+    const { socketPath, headersTimeoutMs } = this.#options;
+    const tls = this.#tls;
+    return new Client(this.#options.origin, {
       pipelining: 1,
       // The event stream may be silent for 30 minutes (the agent's heartbeat interval): the
       // driver's own watchdog decides when silence means a dead connection.
@@ -118,7 +118,7 @@ export class HttpAgentTransport implements AgentTransport {
         tls !== undefined
           ? (_options, callback) => {
               // The agent's certificate is judged before undici gets the socket (tls.ts).
-              const { socket, ready } = connectTls(tls, this.host, this.port);
+              const { socket, ready } = connectTls(tls, this.#host, this.#port);
               socket.setKeepAlive(true, 10_000);
               ready.then(
                 () => callback(null, socket),
@@ -129,10 +129,10 @@ export class HttpAgentTransport implements AgentTransport {
     });
   }
 
-  private headers(contentType: ContentType): Record<string, string> {
+  #headers(contentType: ContentType): Record<string, string> {
     // The reference library sends Accept equal to its Content-Type on every call.
     const headers: Record<string, string> = { 'content-type': contentType, accept: contentType };
-    const authorization = this.options.authorization?.();
+    const authorization = this.#options.authorization?.();
     if (authorization !== undefined) headers.authorization = authorization;
     return headers;
   }
@@ -140,18 +140,18 @@ export class HttpAgentTransport implements AgentTransport {
   async subscribe(body: Uint8Array, contentType: ContentType, signal?: AbortSignal, onConnect?: () => void): Promise<SubscribeResult> {
     // A fresh connection per SUBSCRIBE: the previous stream's connection is dead or about to be
     // closed by the agent.
-    const previous = this.subscribeClient;
-    this.subscribeClient = undefined;
+    const previous = this.#subscribeClient;
+    this.#subscribeClient = undefined;
     if (previous !== undefined) void previous.destroy().catch(() => {});
-    const client = this.newStreamClient();
-    this.subscribeClient = client;
+    const client = this.#newStreamClient();
+    this.#subscribeClient = client;
     if (onConnect !== undefined) client.once('connect', () => onConnect());
     let response;
     try {
       response = await client.request({
-        path: this.options.path,
+        path: this.#options.path,
         method: 'POST',
-        headers: this.headers(contentType),
+        headers: this.#headers(contentType),
         body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
         ...(signal !== undefined ? { signal } : {}),
       });
@@ -160,7 +160,7 @@ export class HttpAgentTransport implements AgentTransport {
       throw connectionError('SUBSCRIBE', error);
     }
     if (response.statusCode !== 200) {
-      const text = await readErrorBody(response.body, this.options.headersTimeoutMs);
+      const text = await readErrorBody(response.body, this.#options.headersTimeoutMs);
       void client.destroy().catch(() => {});
       return { ok: false, status: response.statusCode, body: text };
     }
@@ -173,54 +173,54 @@ export class HttpAgentTransport implements AgentTransport {
 
   call(body: Uint8Array, contentType: ContentType): Promise<CallResult> {
     // The reference library sends Accept equal to its Content-Type on every call.
-    const authorization = this.options.authorization?.();
+    const authorization = this.#options.authorization?.();
     const headers = `Content-Type: ${contentType}\r\nAccept: ${contentType}\r\n${authorization !== undefined ? `Authorization: ${authorization}\r\n` : ''}`;
-    return this.calls.post(body, headers);
+    return this.#calls.post(body, headers);
   }
 
   async close(): Promise<void> {
-    this.calls.close();
-    const client = this.subscribeClient;
-    this.subscribeClient = undefined;
+    this.#calls.close();
+    const client = this.#subscribeClient;
+    this.#subscribeClient = undefined;
     await client?.destroy().catch(() => {});
   }
 }
 
 class UndiciEventStream implements EventStream {
   readonly contentType: string | undefined;
-  private readonly client: Client;
-  private readonly body: Readable;
-  private closed = false;
+  readonly #client: Client;
+  readonly #body: Readable;
+  #closed = false;
 
   constructor(client: Client, body: Readable, contentType: string | undefined) {
-    this.client = client;
-    this.body = body;
+    this.#client = client;
+    this.#body = body;
     this.contentType = contentType;
   }
 
   start(handlers: StreamHandlers): void {
-    this.body.on('data', (chunk: Buffer) => {
-      if (!this.closed) handlers.onData(chunk);
+    this.#body.on('data', (chunk: Buffer) => {
+      if (!this.#closed) handlers.onData(chunk);
     });
-    this.body.once('end', () => {
-      if (!this.closed) {
-        this.closed = true;
+    this.#body.once('end', () => {
+      if (!this.#closed) {
+        this.#closed = true;
         handlers.onEnd();
       }
     });
-    this.body.once('error', (error: Error) => {
-      if (!this.closed) {
-        this.closed = true;
+    this.#body.once('error', (error: Error) => {
+      if (!this.#closed) {
+        this.#closed = true;
         handlers.onError(error);
       }
     });
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.body.destroy();
-    void this.client.destroy().catch(() => {});
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#body.destroy();
+    void this.#client.destroy().catch(() => {});
   }
 }
 
