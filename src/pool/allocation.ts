@@ -28,13 +28,13 @@ export class Allocation {
   /**
    * The most tasks running at once now: fixed `threads`, or (following the resources) the
    * host's cores, or the executor's cpus plus those of every live task, rounded up, if more;
-   * at most `maxThreads`.
+   * at most `maxThreads`. `extraCpus`: those of tasks being admitted, not live yet.
    */
-  threads(options: Pick<ResolvedPoolOptions, 'concurrency' | 'threads' | 'maxThreads'>): number {
+  threads(options: Pick<ResolvedPoolOptions, 'concurrency' | 'threads' | 'maxThreads'>, extraCpus = 0): number {
     const { concurrency, threads, maxThreads } = options;
     if (concurrency === 'fixed') return threads;
     // A little slack so that 0.1 + 0.2 cpus rounds to 1, not 2.
-    const allocated = Math.ceil(this.#executorCpus + this.#liveCpus - 1e-9);
+    const allocated = Math.ceil(this.#executorCpus + this.#liveCpus + extraCpus - 1e-9);
     return Math.min(maxThreads, Math.max(threads, allocated));
   }
 }

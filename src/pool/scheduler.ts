@@ -230,8 +230,9 @@ export class TaskScheduler implements ShutdownTasks {
       isLive: (id) => this.#table.has(id),
       queued: this.#queue.size,
       queuedBytes: this.#queue.bytes,
-      // The queue is pumped after every launch: tasks wait only when no thread is free.
-      freeThreads: this.#queue.size > 0 ? 0 : Math.max(0, this.#options.threads - this.#inFlight - this.#lingering),
+      // The queue is pumped after every launch: tasks wait only when no thread is free, and the
+      // threads are those the allocation gives once these tasks' cpus are added (as the pump sees it).
+      freeThreads: this.#queue.size > 0 ? 0 : Math.max(0, this.#allocation.threads(this.#options, launchedCpus(tasks)) - this.#inFlight - this.#lingering),
       partitionAware: this.#partitionAware,
       shuttingDown: this.#shuttingDown,
     });
@@ -541,4 +542,11 @@ export class TaskScheduler implements ShutdownTasks {
       checkResult: (info) => this.#emit('checkResult', { taskId, job, type: info.type, result: info.result, durationMs: info.durationMs }),
     };
   }
+}
+
+/** The cpus the tasks of one LAUNCH or LAUNCH_GROUP ask for, together. */
+function launchedCpus(tasks: readonly TaskInfo[]): number {
+  let cpus = 0;
+  for (const task of tasks) cpus += resourceCpus(task.resources);
+  return cpus;
 }

@@ -100,6 +100,23 @@ describe('PoolExecutor: concurrency that follows the Mesos resources', () => {
     }
   });
 
+  it('a task whose cpus were allocated is never refused for a full queue: it does not wait in it', async () => {
+    // With no room in the queue at all, every launch must be taken by a thread at once: the
+    // admission counts the threads the launched task's own cpus give, as the dispatch does.
+    const h = await harness({ threads: undefined, maxQueuedTasks: 0 });
+    try {
+      const n = cores + 2;
+      for (let i = 0; i < n; i++) h.executor.launchTask(h.driver, jobTask(`q${i}`, 'sleep', { ms: 60_000 }, { cpus: 1 }));
+      for (let i = 0; i < n; i++) await h.running(`q${i}`);
+      assert.deepEqual(h.eventsOf('taskRejected'), []);
+      // Past the allocation, the queue bound still refuses: a task without cpus needs a free thread.
+      h.executor.launchTask(h.driver, jobTask('extra', 'sleep', { ms: 60_000 }));
+      assert.equal((await h.ended('extra')).state, 'TASK_LOST');
+    } finally {
+      await close(h);
+    }
+  });
+
   it('the executor cpus count too, fractions are added before rounding up, and maxThreads caps it', async () => {
     const h = await harness({ threads: undefined, maxThreads: cores + 1 });
     try {
